@@ -1,0 +1,40 @@
+# RetroSocial. Two commands on a fresh machine: `make run` serves the site, `make test` tests it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test test-postgres lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install the site, the retro CLI and the test tools (safe to repeat)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+run: install ## migrate and serve the site with websockets at http://$(HOST):$(PORT) (SQLite, in-memory layer)
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	@echo
+	@echo "  RetroSocial is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install ## run the whole test suite (Postgres, Redis and browser parts skip if those are missing)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+
+bench: install ## benchmarks: print figures, assert nothing about speed
+	$(PY) bench/run.py
+
+clean: ## remove the virtual environment and generated files
+	rm -rf $(VENV) staticfiles .pytest_cache

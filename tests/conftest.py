@@ -1,0 +1,130 @@
+"""
+Fixtures shared by every part of the suite.
+
+Parts that need a service this machine may not have (PostgreSQL, Redis, Chromium) skip
+without it, unless RETRO_REQUIRE_POSTGRES / RETRO_REQUIRE_REDIS / RETRO_REQUIRE_BROWSER
+is set to 1, as CI does: then a missing service fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from tests.live import Browser, LiveDatabase, LiveServer
+
+REDIS_TEST_URL = os.environ.get("RETRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+CHROMIUM = os.environ.get("RETRO_CHROMIUM", "/usr/bin/chromium")
+
+
+def require(what: str, available: bool, reason: str) -> None:
+    """Skip when `what` is missing, or fail when RETRO_REQUIRE_<WHAT>=1 says it must be there."""
+    if available:
+        return
+    if os.environ.get(f"RETRO_REQUIRE_{what.upper()}") == "1":
+        pytest.fail(f"{reason} (RETRO_REQUIRE_{what.upper()}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(django_test_environment, tmp_path_factory):
+    """Production storage (hashed, compressed) needs collectstatic, as on Heroku: into a folder
+    of this run's own, which live servers started by the tests serve too."""
+    root = str(tmp_path_factory.mktemp("static"))
+    with override_settings(STATIC_ROOT=root):
+        call_command("collectstatic", "--noinput", verbosity=0)
+        os.environ["STATIC_ROOT"] = root
+        yield root
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """A PostgreSQL test database of this run's own, so parallel runs never share one."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        db.setdefault("TEST", {})["NAME"] = f"test_retro_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    require("redis", redis_reachable(REDIS_TEST_URL), f"no Redis at {REDIS_TEST_URL}")
+    return REDIS_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def channel_prefix() -> str:
+    """A channel-layer prefix of this run's own: parallel runs on one Redis never cross."""
+    return f"retro-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def live_database():
+    database = LiveDatabase(os.environ.get("DATABASE_URL"))
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database):
+    """One daphne process for the session (in-memory channel layer)."""
+    server = LiveServer(live_database).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_live_server(live_database):
+    """Start more daphne processes on the shared live database; all are stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def make(**kwargs) -> LiveServer:
+        server = LiveServer(live_database, **kwargs)
+        servers.append(server)
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def browser_factory(live_server):
+    return lambda: Browser(live_server)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Debian Chromium driven by Playwright."""
+    require("browser", shutil.which(CHROMIUM) is not None, f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+

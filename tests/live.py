@@ -1,0 +1,188 @@
+"""
+Real servers for end-to-end tests: daphne processes serving the site, each on a free port,
+against a database of their own (a SQLite file, or a fresh PostgreSQL database when the suite
+runs on PostgreSQL), with the production settings (DEBUG off) apart from HTTPS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import websocket
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = secrets.token_urlsafe(50)
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def unique(name: str) -> str:
+    """A username no other test (or earlier run against the same database) has taken."""
+    return f"{name}{uuid.uuid4().hex[:6]}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(database_url: str, redis_url: str = "", **extra: str) -> dict[str, str]:
+    """The environment of a production process, minus HTTPS (these servers speak plain HTTP)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=SECRET_KEY,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        SECURE_HSTS_SECONDS="0",
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="retrosocial.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    env.update(extra)
+    return env
+
+
+class LiveDatabase:
+    """An empty, migrated database for live servers, removed again by `drop()`."""
+
+    def __init__(self, like_url: str | None):
+        self.postgres = bool(like_url) and like_url.startswith(("postgres://", "postgresql://"))
+        if self.postgres:
+            self.name = f"retro_live_{uuid.uuid4().hex[:12]}"
+            parts = urlsplit(like_url)
+            self.admin_url = urlunsplit(parts._replace(path="/postgres"))
+            self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+            self._admin(f'CREATE DATABASE "{self.name}"')
+        else:
+            self._folder = tempfile.mkdtemp(prefix="retro-live-db-")
+            self.url = f"sqlite:///{self._folder}/db.sqlite3"
+        manage("migrate", "--noinput", env=production_env(self.url))
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def drop(self) -> None:
+        if self.postgres:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class LiveServer:
+    """One daphne process. `stop()` and `start()` again keep the same port and database."""
+
+    def __init__(self, database: LiveDatabase, redis_url: str = "", **extra_env: str):
+        self.database = database
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.env = production_env(database.url, redis_url, **extra_env)
+        self.log = Path(tempfile.mkstemp(prefix="retro-daphne-", suffix=".log")[1])
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> LiveServer:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                 "retrosocial.asgi:application"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise RuntimeError(f"daphne exited with {code}:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"daphne did not become healthy in {timeout}s:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class Browser:
+    """A person at a web browser without JavaScript: httpx with cookies and CSRF tokens."""
+
+    def __init__(self, server: LiveServer):
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, timeout=10, follow_redirects=False)
+
+    def form_post(self, path: str, data: dict[str, str]) -> httpx.Response:
+        page = self.http.get(path)
+        match = CSRF_INPUT.search(page.text)
+        assert match, f"no CSRF token on {path}"
+        return self.http.post(path, data={"csrfmiddlewaretoken": match.group(1), **data})
+
+    def signup(self, username: str, password: str = "a-long-pass-phrase-42") -> Browser:
+        response = self.form_post(
+            "/signup", {"username": username, "password1": password, "password2": password}
+        )
+        assert response.status_code == 302, response.text
+        return self
+
+    def post(self, text: str) -> httpx.Response:
+        return self.form_post("/", {"text": text})
+
+    def session_cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+
+
+def feed_socket(server: LiveServer, timeout: float = 10, **options) -> websocket.WebSocket:
+    ws = websocket.create_connection(
+        f"{server.ws_url}/ws/feed", timeout=timeout, origin=server.url, **options
+    )
+    return ws
+
+
+def receive_json(ws: websocket.WebSocket) -> dict:
+    return json.loads(ws.recv())

@@ -1,0 +1,1 @@
+"""retro: the RetroSocial command line, for students, terminal users and instructors."""

@@ -1,0 +1,35 @@
+"""
+Errors the retro command line reports: one line on standard error, a distinct exit status,
+never a traceback. Commands raise CLIError; `cli.main.main` prints it and exits.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1  # anything not listed below
+    USAGE = 2  # bad command-line usage (Typer/Click's own status)
+    UNREACHABLE = 3  # the server could not be reached
+    AUTH = 4  # not logged in, wrong password, token revoked or expired
+    INVALID = 5  # the server refused the input (validation error)
+    NOT_FOUND = 6  # unknown user, week, server name, …
+    THROTTLED = 7  # too many requests: wait and retry
+    CHECK_FAILED = 8  # `retro check` / `retro doctor` found problems
+    DEPLOY_FAILED = 9  # a deploy step failed
+    PROJECT = 10  # not a project folder, or the project cannot be read
+
+
+EXIT_CODES_HELP = "Exit status: " + ", ".join(f"{int(code)} {code.name.lower()}" for code in ExitCode)
+
+
+class CLIError(Exception):
+    """A failure to report to the user in plain words."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.hint = hint

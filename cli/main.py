@@ -1,0 +1,60 @@
+"""
+The `retro` program. Each group of commands lives in a module of its own that registers
+itself on `app`; modules import anything heavy (httpx, websocket, Django) inside the
+commands, so `retro --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import import_module
+
+import typer
+
+from cli.errors import EXIT_CODES_HELP, CLIError, ExitCode
+
+app = typer.Typer(
+    name="retro",
+    help=(
+        "RetroSocial from the terminal: post, read and message on a RetroSocial site; "
+        "follow the course; deploy it.\n\n" + EXIT_CODES_HELP + "."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each module defines `register(app)`.
+COMMAND_MODULES: list[str] = []
+
+for _name in COMMAND_MODULES:
+    import_module(_name).register(app)
+
+
+def main() -> None:
+    """Entry point: run the app, turning every failure into one line and an exit status."""
+    try:
+        app()
+    except CLIError as error:
+        _report(error.message, error.hint)
+        sys.exit(int(error.code))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # a bug: still no traceback unless asked for
+        if os.environ.get("RETRO_DEBUG"):
+            raise
+        _report(f"unexpected {type(error).__name__}: {error}", "run with RETRO_DEBUG=1 for details")
+        sys.exit(int(ExitCode.ERROR))
+
+
+def _report(message: str, hint: str | None) -> None:
+    line = f"retro: error: {message}"
+    if hint:
+        line += f" ({hint})"
+    print(line, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

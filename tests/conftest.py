@@ -80,6 +80,13 @@ def live_database():
     database.drop()
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper():
+    """Replaces pytest-django's helper for its own thread-based `live_server` fixture, which
+    the one below (a real daphne process) takes the place of."""
+    yield
+
+
 @pytest.fixture(scope="session")
 def live_server(live_database):
     """One daphne process for the session (in-memory channel layer)."""

@@ -23,6 +23,7 @@ window.Retro = (function () {
       const socket = new WebSocket(socketUrl(path));
       socket.addEventListener("open", function () {
         delay = 1000;
+        document.documentElement.dataset.socket = "open";
         show("");
         if (onOpen) onOpen();
       });
@@ -30,6 +31,7 @@ window.Retro = (function () {
         onMessage(JSON.parse(event.data));
       });
       socket.addEventListener("close", function () {
+        document.documentElement.dataset.socket = "closed";
         const wait = delay + Math.floor(Math.random() * 500);
         show("Connection lost. Reconnecting in " + Math.round(wait / 1000) + " s…");
         setTimeout(open, wait);

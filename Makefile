@@ -27,8 +27,18 @@ run: install ## migrate and serve the site with websockets at http://$(HOST):$(P
 	@echo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install ## run the whole test suite (Postgres, Redis and browser parts skip if those are missing)
+# The PostgreSQL pass creates (and drops) a test database of its own on this server.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/retrosocial
+
+test: install ## run the whole suite on SQLite, then again on PostgreSQL if it is reachable
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m tests.services postgres; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+	  echo "== the whole suite again, on PostgreSQL ($(TEST_POSTGRES_URL))"; \
+	  DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest $(PYTEST_ARGS); \
+	elif [ $$status -eq 1 ]; then \
+	  echo "== PostgreSQL is not reachable: the PostgreSQL pass is skipped"; \
+	else exit 1; fi
 
 lint: install ## ruff
 	$(VENV)/bin/ruff check .

@@ -17,8 +17,13 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from tests.live import Browser, LiveDatabase, LiveServer
+from tests.services import (
+    POSTGRES_TEST_URL,
+    REDIS_TEST_URL,
+    postgres_reachable,
+    redis_reachable,
+)
 
-REDIS_TEST_URL = os.environ.get("RETRO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHROMIUM = os.environ.get("RETRO_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -29,15 +34,6 @@ def require(what: str, available: bool, reason: str) -> None:
     if os.environ.get(f"RETRO_REQUIRE_{what.upper()}") == "1":
         pytest.fail(f"{reason} (RETRO_REQUIRE_{what.upper()}=1)", pytrace=False)
     pytest.skip(reason)
-
-
-def redis_reachable(url: str) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,6 +61,18 @@ def django_db_modify_db_settings():
 def redis_url() -> str:
     require("redis", redis_reachable(REDIS_TEST_URL), f"no Redis at {REDIS_TEST_URL}")
     return REDIS_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL server URL (its `postgres` database): the suite's own DATABASE_URL when the
+    suite runs on PostgreSQL, otherwise RETRO_TEST_POSTGRES_URL. Create databases of your own
+    on it (and drop them) rather than using this one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = POSTGRES_TEST_URL
+    require("postgres", postgres_reachable(url), f"no PostgreSQL at {url}")
+    return url
 
 
 @pytest.fixture(scope="session")

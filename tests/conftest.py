@@ -123,9 +123,13 @@ def browser_factory(live_server):
     return lambda: Browser(live_server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """A headless Debian Chromium driven by Playwright."""
+    """A headless Debian Chromium driven by Playwright.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, and Django refuses ORM calls there (SynchronousOnlyOperation). Keep browser
+    tests in modules of their own that talk to a live server only."""
     require("browser", shutil.which(CHROMIUM) is not None, f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 

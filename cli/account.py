@@ -1,0 +1,119 @@
+"""`retro signup`, `retro login`, `retro logout`, `retro whoami`: an account on a RetroSocial site.
+
+The API token is saved per server in the user's config folder, in a file only they can read.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.errors import CLIError, ExitCode
+from cli.output import JsonOption, examples
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of standard input (for scripts) "
+        "instead of prompting for it.",
+    ),
+]
+Username = Annotated[str, typer.Argument(help="Your username on the site.", show_default=False)]
+
+
+def read_password(from_stdin: bool, *, confirm: bool) -> str:
+    """The password: the first line of standard input, or typed at a prompt without echo."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise CLIError("no password on standard input", ExitCode.USAGE)
+        return password
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    if not password:
+        raise CLIError("the password is empty", ExitCode.USAGE)
+    return password
+
+
+def signup(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
+    """Create an account on the site and log in to it."""
+    from cli import config, output
+    from cli.client import Client
+
+    password = read_password(password_stdin, confirm=True)
+    with Client.for_server(ctx.obj.get("server")) as client:
+        answer = client.post("/api/auth/signup", {"username": username, "password": password})
+        config.save_token(client.server, answer["username"], answer["token"])
+        output.result(f"Signed up as {answer['username']} on {client.server}; you are logged in.")
+
+
+def login(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
+    """Log in and save an API token for this server."""
+    from cli import config, output
+    from cli.client import Client
+
+    password = read_password(password_stdin, confirm=False)
+    with Client.for_server(ctx.obj.get("server")) as client:
+        try:
+            answer = client.post("/api/auth/token", {"username": username, "password": password})
+        except CLIError as error:
+            if error.code == ExitCode.INVALID and "credentials" in error.message:
+                raise CLIError(
+                    f"wrong username or password for {client.server}", ExitCode.AUTH
+                ) from None
+            raise
+        config.save_token(client.server, username, answer["token"])
+        output.result(f"Logged in to {client.server} as {username}.")
+
+
+def logout(ctx: typer.Context) -> None:
+    """Log out: revoke the token on the server and forget it here."""
+    from cli import config, output
+    from cli.client import Client
+
+    with Client.for_server(ctx.obj.get("server")) as client:
+        if not client.token:
+            output.status(f"Not logged in to {client.server}; nothing to do.")
+            return
+        try:
+            client.delete("/api/auth/token")
+        except CLIError as error:
+            if error.code != ExitCode.AUTH:
+                raise  # keep the token so that logging out can be tried again
+            output.status("The server had already revoked the token.")
+        config.forget_token(client.server)
+        output.result(f"Logged out of {client.server}.")
+
+
+def whoami(ctx: typer.Context, json: JsonOption = False) -> None:
+    """Show who you are logged in as, on which server."""
+    from cli import output
+    from cli.client import Client
+
+    with Client.for_server(ctx.obj.get("server"), login=True) as client:
+        me = client.get("/api/me")
+        if json:
+            output.print_json({**me, "server": client.server})
+            return
+        output.result(
+            f"{me['username']} on {client.server} (joined {output.when(me.get('date_joined'))})"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        epilog=examples(
+            "retro signup alice",
+            "printf '%s\\n' \"$PASSWORD\" | retro signup alice --password-stdin",
+        )
+    )(signup)
+    app.command(
+        epilog=examples(
+            "retro login alice",
+            "retro --server https://myapp.herokuapp.com login alice",
+        )
+    )(login)
+    app.command(epilog=examples("retro logout"))(logout)
+    app.command(epilog=examples("retro whoami", "retro whoami --json"))(whoami)

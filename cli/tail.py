@@ -1,0 +1,311 @@
+"""
+`retro tail`: follow the public feed (and with --messages, your direct messages) live.
+
+Each stream is a websocket (/ws/feed, /ws/inbox) kept open by a thread of its own. When the
+connection drops, the thread says so on standard error and reconnects with backoff; after every
+(re)connect it fetches through the API what it missed (`GET /api/posts?after=<last id>`, and the
+conversations newer than the last message), so the output has every post exactly once, in
+order. The main thread does all the printing. Ctrl-C stops with status 0.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+from typing import Annotated
+
+import typer
+
+from cli.errors import CLIError, ExitCode
+from cli.output import examples
+
+BACKOFF_FIRST = 0.5  # seconds before the first reconnection attempt
+BACKOFF_MAX = 10.0
+CONNECT_TIMEOUT = 10.0
+# Daphne pings every 20 s, so a minute of silence means the connection is dead.
+IDLE_TIMEOUT = 60.0
+
+
+class Stream:
+    """One live websocket and the API calls that fill the gaps around it."""
+
+    kind = ""
+    path = ""
+
+    def __init__(self, client, events: queue.Queue, stopping: threading.Event):
+        self.client = client
+        self.events = events
+        self.stopping = stopping
+        self.ws_url = websocket_url(client.server) + self.path
+        self.last_id = 0
+        self.seen: set[int] = set()
+        self.ws = None
+        self.thread = threading.Thread(target=self._run, name=f"tail-{self.kind}", daemon=True)
+
+    # --- what differs between the feed and the inbox ------------------------------------------
+
+    def latest(self, count: int) -> list[dict]:
+        """The `count` newest items, oldest first (and set `last_id` to the newest there is)."""
+        raise NotImplementedError
+
+    def missed(self) -> list[dict]:
+        """The items newer than `last_id`, oldest first."""
+        raise NotImplementedError
+
+    def headers(self) -> list[str]:
+        return []
+
+    # --- the connection --------------------------------------------------------------------------
+
+    def start(self, show_last: int) -> None:
+        """Connect for the first time, in the caller's thread: a failure here is a CLIError."""
+        for item in self.latest(show_last):
+            self._emit(item)
+        self._connect()
+        self.thread.start()
+
+    def _connect(self) -> None:
+        """Open the socket, then fetch what was posted since `last_id`."""
+        import websocket
+
+        try:
+            ws = websocket.create_connection(
+                self.ws_url, timeout=CONNECT_TIMEOUT, header=self.headers()
+            )
+        except websocket.WebSocketBadStatusException as error:
+            raise self._refused(error.status_code) from None
+        except (OSError, websocket.WebSocketException) as error:
+            raise CLIError(
+                f"cannot reach the server at {self.ws_url}: {_reason(error)}", ExitCode.UNREACHABLE
+            ) from None
+        ws.settimeout(IDLE_TIMEOUT)
+        self.ws = ws
+        try:
+            for item in self.missed():
+                self._emit(item)
+        except BaseException:
+            self._close()
+            raise
+
+    def _refused(self, status: int) -> CLIError:
+        if status in (401, 403):
+            return CLIError(
+                f"{self.ws_url} refused the connection (HTTP {status})",
+                ExitCode.AUTH,
+                hint="the token may be revoked or expired: run retro login USERNAME",
+            )
+        if status == 404:
+            return CLIError(f"{self.ws_url} does not exist (HTTP 404)", ExitCode.NOT_FOUND)
+        return CLIError(
+            f"{self.ws_url} refused the connection (HTTP {status})", ExitCode.UNREACHABLE
+        )
+
+    def _close(self) -> None:
+        ws, self.ws = self.ws, None
+        if ws is not None:
+            ws.shutdown()
+
+    def _emit(self, item: dict) -> None:
+        item_id = item.get("id")
+        if not isinstance(item_id, int) or item_id in self.seen:
+            return
+        self.seen.add(item_id)
+        self.last_id = max(self.last_id, item_id)
+        self.events.put(("item", self.kind, item))
+
+    def _status(self, message: str) -> None:
+        self.events.put(("status", self.kind, message))
+
+    # --- the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        import json
+
+        import websocket
+
+        while not self.stopping.is_set():
+            if self.ws is None and not self._reconnect():
+                return
+            try:
+                frame = self.ws.recv()
+            except websocket.WebSocketTimeoutException:
+                frame, reason = None, f"no word from the server in {IDLE_TIMEOUT:.0f} s"
+            except (OSError, websocket.WebSocketException) as error:
+                frame, reason = None, _reason(error)
+            else:
+                reason = "the server closed it"
+            if not frame:
+                self._close()
+                if not self.stopping.is_set():
+                    self._status(f"Connection to {self.ws_url} lost ({reason}); reconnecting…")
+                continue
+            try:
+                item = json.loads(frame)
+            except ValueError:
+                continue  # not one of ours; the socket carries JSON objects only
+            if isinstance(item, dict):
+                self._emit(item)
+
+    def _reconnect(self) -> bool:
+        """Try until connected (True) or stopped or refused for good (False)."""
+        delay = BACKOFF_FIRST
+        while not self.stopping.wait(delay * random.uniform(0.8, 1.2)):
+            before = self.last_id
+            try:
+                self._connect()
+            except CLIError as error:
+                if error.code in (ExitCode.AUTH, ExitCode.NOT_FOUND):
+                    self.events.put(("fatal", self.kind, error))
+                    return False
+                delay = min(delay * 2, BACKOFF_MAX)
+                self._status(f"Still cannot connect ({error.message}); next try in {delay:.0f} s.")
+                continue
+            caught_up = sum(1 for item_id in self.seen if item_id > before)
+            self._status(
+                f"Reconnected to {self.ws_url}; fetched {caught_up} missed {self.kind}(s)."
+            )
+            return True
+        return False
+
+
+class FeedStream(Stream):
+    kind = "post"
+    path = "/ws/feed"
+
+    def latest(self, count: int) -> list[dict]:
+        newest = self.client.get("/api/posts", page_size=max(count, 1))["results"]
+        if newest:
+            self.last_id = max(post["id"] for post in newest)
+        return list(reversed(newest[:count]))
+
+    def missed(self) -> list[dict]:
+        return list(self.client.pages("/api/posts", after=self.last_id, page_size=200))
+
+
+class InboxStream(Stream):
+    kind = "message"
+    path = "/ws/inbox"
+
+    def headers(self) -> list[str]:
+        return [f"Authorization: Token {self.client.token}"]
+
+    def latest(self, count: int) -> list[dict]:
+        conversations = self.client.get("/api/messages")["results"]
+        ids = [talk["last_message"]["id"] for talk in conversations if talk.get("last_message")]
+        self.last_id = max(ids, default=0)
+        return []
+
+    def missed(self) -> list[dict]:
+        """Every conversation is ordered newest first, so read until one with nothing new."""
+        from urllib.parse import quote
+
+        found: list[dict] = []
+        for talk in self.client.pages("/api/messages"):
+            last = talk.get("last_message") or {}
+            if last.get("id", 0) <= self.last_id:
+                break
+            path = f"/api/messages/{quote(talk['username'], safe='')}"
+            found.extend(self.client.pages(path, after=self.last_id, page_size=200))
+        return sorted(found, key=lambda message: message["id"])
+
+
+def websocket_url(server: str) -> str:
+    if server.startswith("https://"):
+        return "wss://" + server.removeprefix("https://")
+    return "ws://" + server.removeprefix("http://")
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    text = str(error) or type(error).__name__
+    return text.rsplit("] ", 1)[-1]
+
+
+def tail(
+    ctx: typer.Context,
+    json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line (JSON Lines) for each item.")
+    ] = False,
+    messages: Annotated[
+        bool,
+        typer.Option(
+            "--messages", "-m", help="Also your direct messages, sent and received (log in first)."
+        ),
+    ] = False,
+    last: Annotated[
+        int, typer.Option("--last", "-n", min=0, max=200, help="First show the N latest posts.")
+    ] = 0,
+) -> None:
+    """Follow the feed live: print each new post as it arrives, until Ctrl-C.
+
+    If the connection drops, tail says so on standard error, reconnects, and fetches what it
+    missed, so every post is printed exactly once and in order. With --json, a post is a line
+    with "author"; a message (--messages) is a line with "sender" and "recipient".
+    """
+    from cli import output
+    from cli.client import Client
+
+    events: queue.Queue = queue.Queue()
+    stopping = threading.Event()
+    streams: list[Stream] = []
+    try:
+        server = ctx.obj.get("server")
+        streams.append(FeedStream(Client.for_server(server), events, stopping))
+        if messages:
+            streams.append(InboxStream(Client.for_server(server, login=True), events, stopping))
+        for stream in streams:
+            stream.start(last if stream.kind == "post" else 0)
+        output.status(
+            f"Following {' and '.join(s.ws_url for s in streams)} (Ctrl-C to stop).", "dim"
+        )
+        while True:
+            event, kind, payload = events.get()
+            if event == "item":
+                _show(kind, payload, json)
+            elif event == "status":
+                output.status(payload, "yellow")
+            else:  # fatal
+                raise payload
+    except KeyboardInterrupt:
+        output.status("Stopped.")
+    except BrokenPipeError:  # e.g. `retro tail | head -3`
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        stopping.set()
+        for stream in streams:
+            stream._close()
+            stream.client.close()
+
+
+def _show(kind: str, item: dict, as_json: bool) -> None:
+    from rich.text import Text
+
+    from cli import output
+
+    if as_json:
+        output.print_json_line(item)
+        return
+    line = Text()
+    line.append(f"#{item['id']} ", style="dim")
+    line.append(output.when(item.get("created"), seconds=True) + " ", style="dim")
+    if kind == "message":
+        line.append(f"✉ {item['sender']} → {item['recipient']}", style="bold magenta")
+    else:
+        line.append(item["author"], style="bold cyan")
+    line.append(": " + item["text"])
+    output.stdout().print(line)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        epilog=examples(
+            "retro tail",
+            "retro tail --last 10 --messages",
+            "retro tail --json | jq -r .text",
+        )
+    )(tail)

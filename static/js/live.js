@@ -68,6 +68,7 @@ window.Retro = (function () {
     });
   }
   setInterval(refreshTimes, 30000);
+  refreshTimes(); // scripts are deferred: the page is parsed by now
 
   // Insert `item` into `list` so that data-id stays in descending order (newest first),
   // or ascending with ascending=true. Returns false if an item with that id is there already.

@@ -20,13 +20,16 @@ HEAVY = ("httpx", "websocket", "rich", "django", "platformdirs", "markdown_it", 
 RETRO = shutil.which("retro", path=str(Path(sys.executable).parent)) or ""
 
 
-def timed(command: list[str], runs: int) -> list[float]:
-    subprocess.run(command, capture_output=True, check=True, cwd=ROOT)  # warm the file cache
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+def timed(commands: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Each command `runs` times, taking turns, so a change in the machine's load hits all."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for command in commands.values():  # warm the file cache
         subprocess.run(command, capture_output=True, check=True, cwd=ROOT)
-        times.append(time.perf_counter() - start)
+    for _ in range(runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True, cwd=ROOT)
+            times[name].append(time.perf_counter() - start)
     return times
 
 
@@ -56,7 +59,7 @@ def main() -> None:
         # Typer 0.29 coerces a command's parameters with pydantic: the first cost of any command.
         "retro feed --help": [*retro, "feed", "--help"],
     }
-    results = {name: timed(command, runs) for name, command in commands.items()}
+    results = timed(commands, runs)
     print(f"{'command':<28} {'median':>8} {'min':>8} {'max':>8}   ({runs} runs each)")
     for name, times in results.items():
         print(

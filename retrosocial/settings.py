@@ -53,8 +53,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "users",
     "posts",
+    "messaging",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "messaging.context_processors.unread_messages",
             ],
         },
     },
@@ -122,6 +129,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The REST API (api/): token or session authentication, JSON only, cursor-paginated lists.
+# API_THROTTLE_AUTH (signup and token requests per client address) and API_THROTTLE_WRITE
+# (posts and messages per user) are DRF rates such as "10/minute"; tests raise them.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": os.environ.get("API_THROTTLE_AUTH", "10/minute"),
+        "write": os.environ.get("API_THROTTLE_WRITE", "60/minute"),
+    },
+    # Throttle by the connection's address (daphne --proxy-headers puts the client's there),
+    # never by an X-Forwarded-For header the client could write itself.
+    "NUM_PROXIES": 0,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RetroSocial API",
+    "DESCRIPTION": "Posts, direct messages and accounts of a RetroSocial site. Authenticate "
+    "with `Authorization: Token <key>` (POST /api/auth/token). Live updates: websockets "
+    "/ws/feed and /ws/inbox (see the README).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # /api/docs/ serves Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -8,4 +8,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("users.urls")),
     path("", include("posts.urls")),
+    path("", include("messaging.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -115,8 +115,9 @@ class TestHomePage:
         Post.objects.bulk_create(
             (Post(author=ada, text=f"post {n}") for n in range(count)), batch_size=5000
         )
-        # session, user, post count, one page of posts with authors, the people list
-        with django_assert_num_queries(5):
+        # session, user, post count, one page of posts with authors, the people list,
+        # the header's unread-message count
+        with django_assert_num_queries(6):
             response = ada_client.get("/")
         assert len(response.context["page"]) == min(count, POSTS_PER_PAGE)
 

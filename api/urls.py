@@ -1,0 +1,34 @@
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+
+from api import views
+
+app_name = "api"
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def not_found(request, rest=None):
+    """Anything else under /api/: a JSON 404 like the rest of the API, not the HTML page."""
+    raise NotFound()
+
+
+urlpatterns = [
+    path("auth/signup", views.SignupView.as_view(), name="signup"),
+    path("auth/token", views.TokenView.as_view(), name="token"),
+    path("me", views.MeView.as_view(), name="me"),
+    path("users", views.UsersView.as_view(), name="users"),
+    path("posts", views.PostsView.as_view(), name="posts"),
+    path("messages", views.ConversationsView.as_view(), name="conversations"),
+    path("messages/<str:username>", views.ConversationView.as_view(), name="conversation"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Not schema/docs without their slash: APPEND_SLASH redirects those.
+    re_path(r"^(?!(?:schema|docs)$)(?P<rest>.*)$", not_found),
+]

@@ -59,6 +59,7 @@ COMMAND_MODULES: list[str] = [
     "cli.messages",
     "cli.users",
     "cli.servers",
+    "cli.deploy",
 ]
 
 for _name in COMMAND_MODULES:

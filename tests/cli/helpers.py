@@ -99,7 +99,8 @@ class Background:
         self.stderr: queue.Queue[str] = queue.Queue()
         self.stdout_lines: list[str] = []
         self.stderr_lines: list[str] = []
-        for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+        pipes = ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr))
+        for stream, lines in pipes:
             threading.Thread(target=_pump, args=(stream, lines), daemon=True).start()
 
     def next_line(self, timeout: float = 15) -> str:

@@ -22,16 +22,9 @@ def retro_for(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def cli_server(live_database):
-    """A daphne of the CLI tests' own, with rate limits raised so that the many sign-ups and
-    logins here neither get throttled nor use up the shared live server's allowance."""
-    from tests.live import LiveServer
-
-    server = LiveServer(
-        live_database, API_THROTTLE_AUTH="10000/minute", API_THROTTLE_WRITE="10000/minute"
-    ).start()
-    yield server
-    server.stop()
+def cli_server(live_server):
+    """The session's daphne (tests/live.py raises its rate limits for the many sign-ups)."""
+    return live_server
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+from tests.people import ada, api, bob, eve, fresh_rate_limits, listen  # noqa: F401

@@ -1,0 +1,138 @@
+"""End to end with a real daphne (production settings): the API and the websockets together."""
+
+import json
+import re
+
+import httpx
+import pytest
+import websocket
+
+from tests.live import Browser, feed_socket, receive_json, unique
+
+pytestmark = pytest.mark.live
+PASSWORD = "a-long-pass-phrase-42"
+
+
+class Person:
+    """Someone using the API with a token, as the CLI does."""
+
+    def __init__(self, server, name):
+        self.server = server
+        self.username = unique(name)
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+        response = self.http.post(
+            "/api/auth/signup", json={"username": self.username, "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.text
+        self.token = response.json()["token"]
+        self.http.headers["Authorization"] = f"Token {self.token}"
+
+    def socket(self, path):
+        # No Origin header at all, as command-line clients often do.
+        return websocket.create_connection(
+            f"{self.server.ws_url}{path}",
+            timeout=10,
+            header=[f"Authorization: Token {self.token}"],
+            suppress_origin=True,
+        )
+
+
+def refused(server, path, **options) -> int:
+    with pytest.raises(websocket.WebSocketBadStatusException) as caught:
+        websocket.create_connection(f"{server.ws_url}{path}", timeout=10, **options)
+    return caught.value.status_code
+
+
+class TestMessagesLive:
+    def test_a_message_sent_over_the_api_arrives_on_the_recipients_token_socket(
+        self, live_server
+    ):
+        ada, bob, eve = (Person(live_server, name) for name in ("ada", "bob", "eve"))
+        sockets = {p.username: p.socket("/ws/inbox") for p in (ada, bob, eve)}
+        try:
+            response = ada.http.post(f"/api/messages/{bob.username}", json={"text": "hi bob"})
+            assert response.status_code == 201
+            message = response.json()
+            assert receive_json(sockets[bob.username]) == message
+            assert receive_json(sockets[ada.username]) == message  # the sender's other tabs
+            # eve's first frame is her own message, sent after: she never got theirs.
+            to_eve = ada.http.post(f"/api/messages/{eve.username}", json={"text": "hi eve"})
+            assert receive_json(sockets[eve.username]) == to_eve.json()
+            # and bob reads it back through the API
+            body = bob.http.get(f"/api/messages/{ada.username}").json()
+            assert [m["id"] for m in body["results"]] == [message["id"]]
+        finally:
+            for ws in sockets.values():
+                ws.close()
+
+    def test_a_browser_session_socket_from_the_site_gets_messages(self, live_server):
+        ada = Person(live_server, "ada")
+        browser = Browser(live_server).signup(unique("bob"))
+        bob_name = browser.http.get("/api/me").json()["username"]
+        ws = websocket.create_connection(
+            f"{live_server.ws_url}/ws/inbox",
+            timeout=10,
+            origin=live_server.url,
+            cookie=browser.session_cookie_header(),
+        )
+        try:
+            sent = ada.http.post(f"/api/messages/{bob_name}", json={"text": "to the page"})
+            assert receive_json(ws) == sent.json()
+        finally:
+            ws.close()
+
+    def test_session_sockets_from_elsewhere_or_without_origin_are_refused(self, live_server):
+        browser = Browser(live_server).signup(unique("bob"))
+        cookie = browser.session_cookie_header()
+        assert refused(live_server, "/ws/inbox", cookie=cookie, origin="http://evil.example") == 403
+        assert refused(live_server, "/ws/inbox", cookie=cookie, suppress_origin=True) == 403
+
+    def test_anonymous_and_bad_token_inbox_sockets_are_refused(self, live_server):
+        assert refused(live_server, "/ws/inbox", origin=live_server.url) == 403
+        bad = ["Authorization: Token 0000000000000000000000000000000000000000"]
+        assert refused(live_server, "/ws/inbox", header=bad, suppress_origin=True) == 403
+
+    def test_a_revoked_token_no_longer_opens_a_socket(self, live_server):
+        ada = Person(live_server, "ada")
+        assert ada.http.delete("/api/auth/token").status_code == 204
+        header = [f"Authorization: Token {ada.token}"]
+        assert refused(live_server, "/ws/inbox", header=header, suppress_origin=True) == 403
+
+
+class TestPostsLive:
+    def test_a_post_over_the_api_arrives_on_the_feed(self, live_server):
+        ada = Person(live_server, "ada")
+        token_socket = ada.socket("/ws/feed")
+        browser_socket = feed_socket(live_server)
+        try:
+            response = ada.http.post("/api/posts", json={"text": "hello from the API"})
+            assert response.status_code == 201
+            post = response.json()
+            assert receive_json(token_socket) == post
+            assert receive_json(browser_socket) == post
+            newest = ada.http.get("/api/posts?page_size=1").json()["results"]
+            assert newest == [post]
+        finally:
+            token_socket.close()
+            browser_socket.close()
+
+
+class TestDocs:
+    def test_the_schema_is_served_in_production(self, live_server):
+        response = httpx.get(f"{live_server.url}/api/schema/?format=json", timeout=10)
+        assert response.status_code == 200
+        schema = json.loads(response.text)
+        assert schema["openapi"].startswith("3.")
+        assert {"/api/messages/{username}", "/api/posts", "/api/auth/token"} <= set(
+            schema["paths"]
+        )
+
+    def test_the_docs_page_loads_every_asset_from_the_site_itself(self, live_server):
+        page = httpx.get(f"{live_server.url}/api/docs/", timeout=10)
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert any(a.endswith(".js") for a in assets)
+        for asset in assets:
+            assert asset.startswith("/static/"), f"{asset} is not served by the site"
+            assert httpx.get(f"{live_server.url}{asset}", timeout=10).status_code == 200, asset
+        assert "cdn" not in page.text.lower()

@@ -60,6 +60,12 @@ class Result:
         return lines[-1] if lines else f"exit status {self.returncode}"
 
 
+def with_item(listed: str, item: str) -> str:
+    """A comma-separated setting with `item` in it (unchanged when it is there already)."""
+    items = [part.strip() for part in listed.split(",") if part.strip()]
+    return ",".join(items if item in items else [*items, item])
+
+
 class Deploy:
     def __init__(self, *, app: str | None, dry_run: bool, steps: Steps, server_name: str,
                  postgres_plan: str = POSTGRES_PLAN, redis_plan: str = REDIS_PLAN,
@@ -315,8 +321,10 @@ class Deploy:
         host = urlsplit(self.web_url).hostname or ""
         wanted = {
             "DEBUG": "0",
-            "ALLOWED_HOSTS": host,
-            "CSRF_TRUSTED_ORIGINS": f"https://{host}",
+            # Added to what is there, so a custom domain set by hand stays allowed.
+            "ALLOWED_HOSTS": with_item(current.get("ALLOWED_HOSTS", ""), host),
+            "CSRF_TRUSTED_ORIGINS": with_item(current.get("CSRF_TRUSTED_ORIGINS", ""),
+                                              f"https://{host}"),
         }
         key = current.get("SECRET_KEY", "")
         if len(key) < 50 or key.startswith("django-insecure"):

@@ -132,6 +132,20 @@ class TestSecondRun:
         assert not [c for c in fake_heroku.calls() if re.search(r"create|config:set", c)]
 
 
+    def test_a_host_added_by_hand_stays_allowed(self, fake_heroku, project):
+        assert deploy(fake_heroku, project, "--app", APP, "--yes").returncode == 0
+        fake_heroku.admin("config:set", "ALLOWED_HOSTS=www.example.com", "--app", APP)
+        fake_heroku.clear_calls()
+
+        run = deploy(fake_heroku, project, "--app", APP, "--yes")
+
+        assert run.returncode == 0, str(run)
+        assert f"heroku config:set ALLOWED_HOSTS=www.example.com,127.0.0.1 --app {APP}" in (
+            fake_heroku.calls()
+        )
+        assert fake_heroku.app(APP)["config"]["ALLOWED_HOSTS"] == "www.example.com,127.0.0.1"
+
+
 class TestFailures:
     def test_not_logged_in_stops_at_the_first_step(self, fake_heroku, project):
         fake_heroku.logout()

@@ -60,6 +60,7 @@ COMMAND_MODULES: list[str] = [
     "cli.users",
     "cli.servers",
     "cli.deploy",
+    "cli.course",
 ]
 
 for _name in COMMAND_MODULES:

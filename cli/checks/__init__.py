@@ -1,0 +1,125 @@
+"""
+`retro check`: black-box checks of a student's project, week by week.
+
+Each check runs the project in a separate process on a copy (cli/checks/session.py) and looks
+at what it does: what `manage.py` prints, what its pages serve, what its websocket sends. Any
+correct solution passes: view names, function or class-based views and extra apps do not
+matter. A failure says what was expected, what was seen, and which lesson step covers it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+WEEK_MODULES = ("week1", "week2", "week3", "week4", "week5")
+
+
+class CheckFailed(Exception):
+    def __init__(self, expected: str, seen: str, hint: str = ""):
+        super().__init__(expected)
+        self.expected = expected
+        self.seen = seen
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    week: int
+    title: str
+    func: Callable
+    step: tuple[int, str]  # (week, words from the title of the lesson step that covers it)
+    needs: tuple[str, ...] = ()
+
+
+@dataclass
+class Result:
+    check: Check
+    status: str  # "pass", "fail" or "blocked"
+    expected: str = ""
+    seen: str = ""
+    hint: str = ""
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+REGISTRY: list[Check] = []
+
+
+def check(week: int, id: str, title: str, step: tuple[int, str], needs: Iterable[str] = ()):
+    def register(func: Callable) -> Callable:
+        REGISTRY.append(Check(f"w{week}.{id}", week, title, func, step, tuple(needs)))
+        return func
+
+    return register
+
+
+def load() -> list[Check]:
+    from importlib import import_module
+
+    for name in WEEK_MODULES:
+        try:
+            import_module(f"cli.checks.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"cli.checks.{name}":
+                raise
+    return list(REGISTRY)
+
+
+def checks_for(weeks: Iterable[int]) -> list[Check]:
+    wanted = set(weeks)
+    return [item for item in load() if item.week in wanted]
+
+
+def run(
+    project: Path,
+    weeks: Iterable[int],
+    python: str,
+    timeout: float = 300,
+    on_result: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    """Run the checks of `weeks` against `project`; every check runs, in order."""
+    from cli.checks.session import Session, SessionError
+
+    deadline = time.monotonic() + timeout
+    session = Session(project, python, deadline)
+    results: dict[str, Result] = {}
+    try:
+        for item in checks_for(weeks):
+            started = time.monotonic()
+            failed_needs = [need for need in item.needs if not results.get(need, _MISSING).passed]
+            if failed_needs:
+                names = ", ".join(
+                    results[need].check.title if need in results else need for need in failed_needs
+                )
+                result = Result(item, "blocked", expected=f"needs: {names}", seen="not run")
+            else:
+                try:
+                    notes = item.func(session) or []
+                    result = Result(item, "pass", notes=list(notes))
+                except CheckFailed as failure:
+                    result = Result(item, "fail", failure.expected, failure.seen, failure.hint)
+                except SessionError as error:
+                    seen = str(error) + (f"\n{error.seen}" if error.seen else "")
+                    result = Result(item, "fail", item.title, seen)
+            result.seconds = time.monotonic() - started
+            results[item.id] = result
+            if on_result:
+                on_result(result)
+    finally:
+        session.close()
+    return list(results.values())
+
+
+class _Missing:
+    passed = False
+
+
+_MISSING = _Missing()

@@ -1,0 +1,394 @@
+"""
+A checking session: the student's project copied into a temporary folder, run the way a
+reviewer would run it, in processes of its own, on databases of its own.
+
+The student's folder is only read: everything runs in the copy (without their database,
+virtual environment, .env or git folder), every process has a time limit, and every server
+is stopped when the session closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cli.course.model import HEAVY_DIRS
+
+COPY_SKIP_FILES = {".env", "db.sqlite3"}
+COPY_SKIP_DIRS = HEAVY_DIRS | {"staticfiles", "media", ".mypy_cache"}
+# Variables that would point the copy at the student's own database, Redis or settings.
+SCRUBBED_ENV = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DJANGO_SETTINGS_MODULE",
+    "PORT",
+    "STATIC_ROOT",
+    "CHANNEL_LAYER_PREFIX",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_COOKIES",
+    "SECURE_HSTS_SECONDS",
+}
+PASSWORD = "retro-check-Pa55word!"
+
+
+class SessionError(Exception):
+    """The project could not be run at all (reported against the check that needed it)."""
+
+    def __init__(self, message: str, seen: str = ""):
+        super().__init__(message)
+        self.seen = seen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen
+    port: int
+    log: Path
+    base_url: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    def output(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=5)
+
+
+class Session:
+    def __init__(self, project: Path, python: str, deadline: float):
+        self.source = project
+        self.python = python
+        self.deadline = deadline
+        self.tmp = Path(tempfile.mkdtemp(prefix="retro-check-"))
+        self.dir = self.tmp / "project"
+        shutil.copytree(project, self.dir, ignore=_ignore, symlinks=True)
+        self.database_url = f"sqlite:///{self.tmp / 'check.sqlite3'}"
+        self.secret_key = secrets.token_urlsafe(50)
+        self.servers: dict[str, Server] = {}
+        self.cache: dict[str, object] = {}
+        self.users: dict[str, str] = {}  # username -> password, created by the checks
+
+    # -- environment and processes ----------------------------------------------------------
+
+    def base_env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
+        env["PATH"] = str(Path(self.python).parent) + os.pathsep + env.get("PATH", "")
+        env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        return env
+
+    def dev_env(self, **extra: str) -> dict[str, str]:
+        """Development settings: DEBUG on, the session's own SQLite database."""
+        env = self.base_env()
+        env.update(DEBUG="1", DATABASE_URL=self.database_url)
+        env.update(extra)
+        return env
+
+    def production_env(self, **extra: str) -> dict[str, str]:
+        """Production settings as Heroku gives them: DEBUG unset, a secret key, the hosts."""
+        env = self.base_env()
+        env.update(
+            SECRET_KEY=self.secret_key,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            DATABASE_URL=f"sqlite:///{self.tmp / 'production.sqlite3'}",
+            STATIC_ROOT=str(self.tmp / "staticfiles"),
+        )
+        env.update(extra)
+        return env
+
+    def remaining(self, cap: float) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 1:
+            raise SessionError("the time limit for the checks ran out")
+        return min(cap, left)
+
+    def manage(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 90,
+        stdin: str | None = None,
+    ) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(
+                [self.python, "manage.py", *args],
+                cwd=self.dir,
+                env=env or self.dev_env(),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                timeout=self.remaining(timeout),
+            )
+        except subprocess.TimeoutExpired:
+            raise SessionError(
+                f"`python manage.py {' '.join(args)}` did not finish within {timeout:.0f} s"
+            ) from None
+        except OSError as error:
+            raise SessionError(f"cannot run {self.python}: {error}") from None
+
+    def shell(self, code: str, env: dict[str, str] | None = None, marker: str = "RETRO:"):
+        """Run Python in `manage.py shell` and return the JSON it prints after `marker`."""
+        result = self.manage("shell", "-c", code, env=env)
+        for line in result.stdout.splitlines():
+            if line.startswith(marker):
+                return json.loads(line[len(marker) :])
+        raise SessionError(
+            "`python manage.py shell` failed", seen=tail(result.stderr or result.stdout)
+        )
+
+    def migrated(self) -> None:
+        """Migrate the session's database once (raises if that fails)."""
+        if "migrated" in self.cache:
+            if self.cache["migrated"] is not True:
+                raise SessionError("migrate failed", seen=str(self.cache["migrated"]))
+            return
+        result = self.manage("migrate", "--noinput")
+        printed = result.stdout + result.stderr
+        if result.returncode != 0 or not (
+            "Operations to perform" in printed or "No migrations to apply" in printed
+        ):
+            self.cache["migrated"] = tail(result.stderr or result.stdout)
+            raise SessionError("`python manage.py migrate` failed", seen=self.cache["migrated"])
+        self.cache["migrated"] = True
+
+    # -- what the project says about itself ------------------------------------------------
+
+    def facts(self, env: dict[str, str] | None = None, key: str = "dev") -> dict:
+        """Settings, apps, URLs and models, as the project's own Django sees them."""
+        cache_key = f"facts:{key}"
+        if cache_key not in self.cache:
+            self.cache[cache_key] = self.shell(FACTS, env=env)
+        return self.cache[cache_key]  # type: ignore[return-value]
+
+    def create_user(self, prefix: str, superuser: bool = False) -> str:
+        username = f"{prefix}{uuid.uuid4().hex[:6]}"
+        self.migrated()
+        code = (
+            "import json\n"
+            "from django.contrib.auth import get_user_model\n"
+            "User = get_user_model()\n"
+            f"make = User.objects.create_superuser if {superuser!r} else User.objects.create_user\n"
+            f"make(username={username!r}, email={username + '@example.com'!r}, "
+            f"password={PASSWORD!r})\n"
+            "print('RETRO:' + json.dumps(User.objects.count()))\n"
+        )
+        self.shell(code)
+        self.users[username] = PASSWORD
+        return username
+
+    # -- servers ------------------------------------------------------------------------------
+
+    def start(
+        self,
+        name: str,
+        argv: list[str] | str,
+        env: dict[str, str],
+        port: int,
+        ready_path: str = "/",
+        headers: dict[str, str] | None = None,
+        timeout: float = 40,
+    ) -> Server:
+        """Start a server process and wait until it answers HTTP on `port`."""
+        import httpx
+
+        log = self.tmp / f"{name}.log"
+        with open(log, "w") as out:
+            process = subprocess.Popen(
+                argv,
+                cwd=self.dir,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                shell=isinstance(argv, str),
+                start_new_session=True,
+            )
+        server = Server(name, process, port, log, f"http://127.0.0.1:{port}", env)
+        self.servers[name] = server
+        limit = time.monotonic() + self.remaining(timeout)
+        while time.monotonic() < limit:
+            if process.poll() is not None:
+                raise SessionError(
+                    f"the server stopped as it started (exit status {process.returncode})",
+                    seen=tail(server.output()),
+                )
+            try:
+                httpx.get(server.base_url + ready_path, timeout=2, headers=headers or {})
+                return server
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        server.stop()
+        raise SessionError(
+            f"the server did not answer on port {port} within {timeout:.0f} s",
+            seen=tail(server.output()),
+        )
+
+    def dev_server(self) -> Server:
+        """`python manage.py runserver` on the session's database, started once."""
+        if "dev" in self.servers:
+            server = self.servers["dev"]
+            if server.process.poll() is None:
+                return server
+            raise SessionError("the development server stopped", seen=tail(server.output()))
+        if "dev-failed" in self.cache:
+            raise SessionError(
+                "the development server did not start", seen=str(self.cache["dev-failed"])
+            )
+        self.migrated()
+        port = free_port()
+        argv = [self.python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        try:
+            return self.start("dev", argv, self.dev_env(), port)
+        except SessionError as error:
+            self.cache["dev-failed"] = error.seen
+            raise
+
+    def run_line(self, command: str, env: dict[str, str], timeout: float = 120):
+        """Run a shell command line (a Procfile's) in the copy."""
+        try:
+            return subprocess.run(
+                command,
+                shell=True,
+                cwd=self.dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.remaining(timeout),
+            )
+        except subprocess.TimeoutExpired:
+            raise SessionError(f"`{command}` did not finish within {timeout:.0f} s") from None
+
+    def close(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _ignore(folder: str, names: list[str]) -> set[str]:
+    skipped = set()
+    for name in names:
+        path = os.path.join(folder, name)
+        if name in COPY_SKIP_DIRS and os.path.isdir(path):
+            skipped.add(name)
+        elif name in COPY_SKIP_FILES or name.endswith((".sqlite3", ".pyc")):
+            skipped.add(name)
+    return skipped
+
+
+def procfile(project: Path) -> dict[str, str]:
+    """The process types of a Procfile: {"web": "daphne …", "release": "python manage.py …"}."""
+    processes = {}
+    path = project / "Procfile"
+    if not path.is_file():
+        return processes
+    for line in path.read_text(errors="replace").splitlines():
+        name, sep, command = line.partition(":")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            processes[name.strip()] = command.strip()
+    return processes
+
+
+def command_words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
+
+
+# Printed by `manage.py shell -c` in the project: what a reviewer learns by reading settings.
+FACTS = r"""
+import json
+from pathlib import Path
+from django.apps import apps
+from django.conf import settings
+from django.db import models as _models
+
+def _safe(call, default=None):
+    try:
+        return call()
+    except Exception as error:
+        return default if default is not None else f"error: {error}"
+
+base = Path.cwd().resolve()
+user_model = apps.get_model(settings.AUTH_USER_MODEL)
+own_apps, post_models = [], []
+for config in apps.get_app_configs():
+    if not Path(config.path).resolve().is_relative_to(base):
+        continue
+    own_apps.append(config.label)
+    for model in config.get_models():
+        fields = model._meta.get_fields()
+        to_user = [f.name for f in fields if getattr(f, "many_to_one", False)
+                   and f.related_model is user_model]
+        texts = [f.name for f in fields if isinstance(f, (_models.TextField, _models.CharField))]
+        if to_user and texts:
+            post_models.append({"label": model._meta.label, "user_fields": to_user,
+                                "text_fields": texts})
+
+def _login_url():
+    from django.shortcuts import resolve_url
+    return resolve_url(settings.LOGIN_URL)
+
+def _asgi():
+    from django.utils.module_loading import import_string
+    app = import_string(settings.ASGI_APPLICATION)
+    return type(app).__module__ + "." + type(app).__name__
+
+layers = getattr(settings, "CHANNEL_LAYERS", {}) or {}
+database = settings.DATABASES.get("default", {})
+print("RETRO:" + json.dumps({
+    "debug": bool(settings.DEBUG),
+    "secret_key": settings.SECRET_KEY,
+    "allowed_hosts": list(settings.ALLOWED_HOSTS),
+    "installed_apps": list(settings.INSTALLED_APPS),
+    "own_apps": own_apps,
+    "post_models": post_models,
+    "database": {"engine": database.get("ENGINE", ""), "name": str(database.get("NAME", "")),
+                 "host": str(database.get("HOST", "") or "")},
+    "channel_layer": (layers.get("default") or {}).get("BACKEND", ""),
+    "asgi_application": getattr(settings, "ASGI_APPLICATION", None),
+    "asgi_type": _safe(_asgi) if getattr(settings, "ASGI_APPLICATION", None) else None,
+    "login_url": _safe(_login_url),
+    "middleware": list(settings.MIDDLEWARE),
+    "storages": {k: v.get("BACKEND", "") for k, v in getattr(settings, "STORAGES", {}).items()},
+}, default=str))
+"""

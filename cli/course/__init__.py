@@ -1,0 +1,15 @@
+"""
+The course commands: `retro lesson list|show|diff`, `retro check`, `retro doctor` for students,
+`retro checkpoint list|reset|publish` for instructors. The course itself (weeks, lessons,
+checkpoints, which files are the student's project) is described in lessons/course.toml.
+"""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from cli.course import student
+
+    student.register(app)

@@ -1,0 +1,225 @@
+"""`retro lesson list|show|diff` and `retro check`: following the course."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.output import JsonOption, examples
+
+lesson_app = typer.Typer(
+    help="Read the course's lessons and see what each week changes.", no_args_is_help=True
+)
+
+WeekArgument = Annotated[
+    str, typer.Argument(metavar="WEEK", help="The week: 1 to 5 (or week-3, final).")
+]
+PathOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--path", help="Your project folder (default: the current folder).", show_default=False
+    ),
+]
+
+
+@lesson_app.command(
+    "list", epilog=examples("retro lesson list", "retro lesson list --path ~/retrosocial")
+)
+def lesson_list(path: PathOption = None, json: JsonOption = False) -> None:
+    """The weeks, their titles, and which of them your project passed at its last check."""
+    from rich.text import Text
+
+    from cli import output
+    from cli.course import lesson as lessons
+    from cli.course import model
+    from cli.course.project import read_progress
+
+    course = model.load()
+    root = (path or Path.cwd()).expanduser().resolve()
+    progress = read_progress(root) if (root / "manage.py").is_file() else {}
+    rows, data = [], []
+    for week in course.weeks:
+        parsed = lessons.parse(course.lesson_path(week))
+        seen = progress.get(str(week.number))
+        if seen is None:
+            mark = Text("not checked yet", style="dim")
+        elif seen.get("passed"):
+            mark = Text(f"✓ passed ({seen.get('at', '')[:10]})", style="green")
+        else:
+            mark = Text(f"✗ not yet ({seen.get('at', '')[:10]})", style="red")
+        rows.append([str(week.number), week.title, str(len(parsed.steps)), mark])
+        data.append(
+            {
+                "week": week.number,
+                "title": week.title,
+                "summary": week.summary,
+                "steps": len(parsed.steps),
+                "listings": len(parsed.listings),
+                "passed": None if seen is None else bool(seen.get("passed")),
+            }
+        )
+    if json:
+        output.print_json(data)
+        return
+    output.stdout().print(Text(f"{course.title}: {course.subtitle}", style="bold"))
+    output.table(["week", "title", "steps", "your project"], rows)
+    output.status(
+        "Read a week with `retro lesson show N`; check your project with `retro check N`."
+    )
+
+
+@lesson_app.command("show", epilog=examples("retro lesson show 1", "retro lesson show 2 --step 4"))
+def lesson_show(
+    week: WeekArgument,
+    step: Annotated[
+        int | None, typer.Option("--step", "-s", min=1, help="Only this step.", show_default=False)
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="The lesson's Markdown source, as it is.")
+    ] = False,
+) -> None:
+    """Show a week's lesson in the terminal, its code highlighted."""
+    from cli import output
+    from cli.course import lesson as lessons
+    from cli.course import model
+    from cli.course.render import render_markdown
+
+    course = model.load()
+    chosen = course.week(week)
+    parsed = lessons.parse(course.lesson_path(chosen))
+    text = parsed.step(step).markdown if step else parsed.markdown
+    if plain:
+        typer.echo(text, nl=False)
+        return
+    output.stdout().print(render_markdown(text))
+    if step:
+        last = len(parsed.steps)
+        following = (
+            f"retro lesson show {chosen.number} --step {step + 1}"
+            if step < last
+            else (f"retro check {chosen.number}")
+        )
+        output.status(f"Step {step} of {last}. Next: {following}")
+
+
+@lesson_app.command("diff", epilog=examples("retro lesson diff 2", "retro lesson diff 4 --stat"))
+def lesson_diff(
+    week: WeekArgument,
+    stat: Annotated[
+        bool, typer.Option("--stat", help="Only the files and their line counts.")
+    ] = False,
+) -> None:
+    """What a week changes: the previous week's checkpoint against this week's."""
+    from cli import output
+    from cli.course import model
+    from cli.course.compare import compare_trees, read, unified
+
+    course = model.load()
+    chosen = course.week(week)
+    previous = course.previous(chosen)
+    before = course.checkpoint_files(previous) if previous else {}
+    after = course.checkpoint_files(chosen)
+    differences = compare_trees(before, after)
+    origin = f"week-{previous.number}" if previous else "empty folder"
+    target = chosen.branch
+    rows = []
+    patches = []
+    for rel, change in differences:
+        old = read(before[rel]) if rel in before else ""
+        new = read(after[rel]) if rel in after else ""
+        patch = unified(old, new, f"{origin}/{rel}", f"{target}/{rel}")
+        added = sum(
+            1 for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++")
+        )
+        removed = sum(
+            1 for line in patch.splitlines() if line.startswith("-") and not line.startswith("---")
+        )
+        rows.append([change, rel, f"+{added}", f"-{removed}"])
+        patches.append(patch)
+    if stat or not patches:
+        output.table(["change", "file", "added", "removed"], rows, empty="No differences.")
+        return
+    from rich.syntax import Syntax
+
+    console = output.stdout()
+    for patch in patches:
+        console.print(Syntax(patch, "diff", theme="ansi_dark", background_color="default"))
+    output.status(f"{len(rows)} files change from the {origin} to the end of week {chosen.number}.")
+
+
+def check(
+    week: WeekArgument,
+    path: PathOption = None,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            help="The Python that runs your project (default: your active virtual environment, "
+            "else .venv/ or venv/ in the project).",
+            show_default=False,
+        ),
+    ] = None,
+    only: Annotated[
+        bool, typer.Option("--only", help="Only this week's checks, not the earlier weeks' too.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=10, help="Time limit for all the checks, in seconds.")
+    ] = 300,
+    json: JsonOption = False,
+) -> None:
+    """Check your project against a week, the way a reviewer would.
+
+    Your project is copied to a temporary folder and run there, in processes of its own, on a
+    fresh database: your files and your data are never touched. The earlier weeks' checks run
+    too. Exit status 0 when every check passes, 8 when one fails.
+    """
+    from cli import checks, output
+    from cli.course import model
+    from cli.course.project import project_dir, project_python, record_progress
+    from cli.course.render import print_results
+    from cli.errors import CLIError, ExitCode
+
+    course = model.load()
+    chosen = course.week(week)
+    root = project_dir(path)
+    interpreter = project_python(root, python)
+    weeks = (
+        [chosen.number] if only else [w.number for w in course.weeks if w.number <= chosen.number]
+    )
+    label = f"week {chosen.number}" if only or chosen.number == 1 else f"weeks 1–{chosen.number}"
+    if not json:
+        output.status(f"Checking {root} against {label}, on a copy (Python: {interpreter}) …")
+
+    def progress(result: checks.Result) -> None:
+        if json:
+            return
+        mark = {"pass": "✓", "fail": "✗", "blocked": "·"}[result.status]
+        output.status(
+            f"  {mark} week {result.check.week} · {result.check.title} ({result.seconds:.1f} s)"
+        )
+
+    results = checks.run(root, weeks, interpreter, timeout=timeout, on_result=progress)
+    per_week = {
+        number: all(r.passed for r in results if r.check.week == number) for number in weeks
+    }
+    warning = record_progress(root, per_week)
+    if warning and not json:
+        output.status(warning, style="yellow")
+    print_results(course, results, per_week, chosen.number, as_json=json, root=root)
+    if not all(per_week.values()):
+        failed = sum(1 for r in results if not r.passed)
+        raise CLIError(
+            f"{failed} of {len(results)} checks did not pass", code=ExitCode.CHECK_FAILED
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lesson_app, name="lesson")
+    app.command(
+        "check",
+        epilog=examples(
+            "retro check 1", "retro check 3 --path ~/retrosocial", "retro check 4 --json"
+        ),
+    )(check)

@@ -1,0 +1,79 @@
+"""
+Every checkpoint runs (check, migrate on an empty database, a server) and passes its week's
+checks; the checks of week N fail on checkpoint N-1, so each tests something the week adds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from cli import checks
+from cli.course import model
+from tests.live import ROOT
+
+COURSE = model.load(ROOT)
+WEEKS = [week.number for week in COURSE.weeks]
+
+
+def describe(results) -> str:
+    return "\n".join(
+        f"{r.status:7} {r.check.id}: expected {r.expected!r}, seen {r.seen!r}"
+        for r in results
+        if not r.passed
+    )
+
+
+@pytest.mark.parametrize("number", WEEKS, ids=lambda n: f"week-{n}")
+def test_the_checkpoint_passes_its_week_and_every_earlier_week(number, checkpoint_results):
+    results = [r for r in checkpoint_results[number].values() if r.check.week <= number]
+    assert results
+    assert all(r.passed for r in results), describe(results)
+
+
+@pytest.mark.parametrize("number", WEEKS[1:], ids=lambda n: f"week-{n}")
+def test_the_weeks_checks_fail_on_the_previous_checkpoint(number, checkpoint_results):
+    previous = WEEKS[WEEKS.index(number) - 1]
+    results = [r for r in checkpoint_results[previous].values() if r.check.week == number]
+    assert results
+    assert not all(r.passed for r in results)
+
+
+@pytest.mark.parametrize("number", WEEKS, ids=lambda n: f"week-{n}")
+def test_every_week_has_checks_of_its_own(number):
+    assert len(checks.checks_for([number])) >= 4
+
+
+def test_the_checks_name_lesson_steps_that_exist(lessons_by_week):
+    for check in checks.load():
+        week, words = check.step
+        assert week <= check.week, check.id
+        lessons_by_week[week].find_step(words)  # raises unless exactly one step matches
+
+
+def test_the_checks_run_only_after_what_they_need(course):
+    seen = set()
+    for check in checks.load():
+        assert set(check.needs) <= seen, check.id
+        seen.add(check.id)
+
+
+@pytest.mark.parametrize("number", WEEKS, ids=lambda n: f"week-{n}")
+def test_a_checkpoint_is_lean(number, course):
+    """Only the project's files and its README: no database, caches or collected static."""
+    folder = course.checkpoint_dir(course.week(number))
+    if folder == ROOT:
+        return  # the site at the top: its .gitignore keeps these out of the repository
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", "."], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked, "the checkpoint is not committed"
+    stray = [
+        rel
+        for rel in tracked
+        if not course.project.included(rel) and rel not in course.project.checkpoint_only
+    ]
+    assert stray == []
+    readme = (folder / "README.md").read_text()
+    assert f"END of week {number}" in readme

@@ -1,2 +1,3 @@
+from django.db import models
 
 # Create your models here.

@@ -19,9 +19,7 @@ MAX_PAGE_SIZE = 200
 
 
 class PageQuery(serializers.Serializer):
-    page_size = serializers.IntegerField(
-        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, required=False
-    )
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
 
 
 class CatchUpQuery(PageQuery):
@@ -37,9 +35,11 @@ class EnvelopeCursorPagination(CursorPagination):
     query_serializer = PageQuery
 
     def query(self, request) -> dict:
-        params = self.query_serializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads "page_size=" in a form as "not given",
+        # but in a query string an empty number is a mistake worth a 400.
+        params = self.query_serializer(data=request.query_params.dict())
         params.is_valid(raise_exception=True)  # 400 {"page_size": [...]}
-        return params.validated_data
+        return {"page_size": DEFAULT_PAGE_SIZE, **params.validated_data}
 
     def paginate_queryset(self, queryset, request, view=None):
         self.page_size = self.query(request)["page_size"]

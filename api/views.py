@@ -41,7 +41,20 @@ def error(description):
     return OpenApiResponse(s.ErrorSerializer, description=description)
 
 
-BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="Invalid input; nothing was saved.")
+BAD_REQUEST = OpenApiResponse(
+    {
+        "anyOf": [
+            FIELD_ERRORS,
+            {
+                "type": "object",
+                "description": "A body that is not JSON: {\"detail\": \"JSON parse error - ...\"}",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            },
+        ]
+    },
+    description="Invalid input; nothing was saved.",
+)
 UNAUTHORIZED = error("No credentials, or an invalid token (`WWW-Authenticate: Token`).")
 FORBIDDEN = error("A session request without a valid CSRF token.")
 THROTTLED = error("Too many requests; the `Retry-After` header says how many seconds to wait.")

@@ -48,7 +48,7 @@ class TestUsers:
             url = body["next"]
         assert seen == sorted(User.objects.values_list("username", flat=True))
 
-    @pytest.mark.parametrize("page_size", ["0", "201", "ten", "-1"])
+    @pytest.mark.parametrize("page_size", ["0", "201", "ten", "-1", ""])
     def test_a_bad_page_size_is_a_400(self, api, page_size):
         response = api(None).get(f"/api/users?page_size={page_size}")
         assert response.status_code == 400

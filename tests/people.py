@@ -25,6 +25,12 @@ def fresh_rate_limits(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """These tests create many users; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str) -> User:
     return User.objects.create_user(username, password=PASSWORD)
 

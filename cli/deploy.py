@@ -85,6 +85,8 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             steps.say("Dry run: these are the commands a first deploy runs, in order. "
                       "None is run now.", style="bold")
+            steps.say("(xxxxxxxxxxxx stands for the random suffix Heroku gives the app's "
+                      "domain; the real commands use the app's own.)", style="dim")
             work.deploy()
             steps.say("")
             steps.say("On a later run each step first checks what is there and skips "

@@ -33,11 +33,14 @@ class TestFeedConsumer:
     async def test_a_disconnected_client_leaves_the_group(self):
         from channels.layers import get_channel_layer
 
+        layer = get_channel_layer()
+        before = set(layer.groups.get("feed", {}))
         communicator = WebsocketCommunicator(FeedConsumer.as_asgi(), "/ws/feed")
         await communicator.connect()
+        joined = set(layer.groups.get("feed", {})) - before
+        assert len(joined) == 1
         await communicator.disconnect()
-        layer = get_channel_layer()
-        assert not layer.groups.get("feed")
+        assert not joined & set(layer.groups.get("feed", {}))
 
 
 @pytest.mark.django_db(transaction=True)

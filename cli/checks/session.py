@@ -200,20 +200,39 @@ class Session:
         return self.cache[cache_key]  # type: ignore[return-value]
 
     def create_user(self, prefix: str, superuser: bool = False) -> str:
-        username = f"{prefix}{uuid.uuid4().hex[:6]}"
+        """A new user with the password PASSWORD. Ordinary users are made a few at a time, in
+        one process: each password costs Django a deliberate fraction of a second to hash."""
+        if superuser:
+            return self._create_users(prefix, 1, superuser=True)[0]
+        pool: list[str] = self.cache.setdefault("user-pool", [])  # type: ignore[assignment]
+        if not pool:
+            pool.extend(self._create_users("user", 6))
+        username = pool.pop(0)
+        self.users[username] = PASSWORD
+        return username
+
+    def superuser(self) -> str:
+        """The session's one superuser, made on first use."""
+        if "superuser" not in self.cache:
+            self.cache["superuser"] = self._create_users("admin", 1, superuser=True)[0]
+        return self.cache["superuser"]  # type: ignore[return-value]
+
+    def _create_users(self, prefix: str, count: int, superuser: bool = False) -> list[str]:
+        names = [f"{prefix}{uuid.uuid4().hex[:6]}" for _ in range(count)]
         self.migrated()
         code = (
             "import json\n"
             "from django.contrib.auth import get_user_model\n"
             "User = get_user_model()\n"
             f"make = User.objects.create_superuser if {superuser!r} else User.objects.create_user\n"
-            f"make(username={username!r}, email={username + '@example.com'!r}, "
-            f"password={PASSWORD!r})\n"
+            f"for name in {names!r}:\n"
+            f"    make(username=name, email=name + '@example.com', password={PASSWORD!r})\n"
             "print('RETRO:' + json.dumps(User.objects.count()))\n"
         )
         self.shell(code)
-        self.users[username] = PASSWORD
-        return username
+        for name in names:
+            self.users[name] = PASSWORD
+        return names
 
     # -- servers ------------------------------------------------------------------------------
 

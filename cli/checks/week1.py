@@ -100,7 +100,7 @@ def stylesheet(session: Session):
     needs=["w1.migrate", "w1.home"],
 )
 def admin(session: Session):
-    username = session.create_user("admin", superuser=True)
+    username = session.superuser()
     visitor = Visitor(session.dev_server())
     response = visitor.follow(visitor.get("/admin/"))
     page = Page(response.text)

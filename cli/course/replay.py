@@ -98,6 +98,8 @@ class Replay:
     # -- the walk ---------------------------------------------------------------------------
 
     def run(self) -> ReplayResult:
+        if self.course.previous(self.week) is not None:
+            self.migrate_previous()
         for block in self.lesson.blocks:
             if block.step is None:
                 continue
@@ -110,6 +112,22 @@ class Replay:
             elif kind == "pycon" and self.last_command == "shell" and not block.needs:
                 self.session(block)
         return self.result
+
+    def migrate_previous(self) -> None:
+        """A student starting week N has the database of week N-1: migrate it first (quietly;
+        with DEBUG on, as the student runs it locally)."""
+        completed = subprocess.run(
+            [self.python, "manage.py", "migrate", "--noinput"],
+            cwd=self.folder,
+            env={**self.env, "DEBUG": "1"},
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+        )
+        if completed.returncode != 0:
+            self.result.errors.append(
+                f"the previous checkpoint does not migrate: {completed.stderr[-1000:]}"
+            )
 
     def target(self, rel: str) -> Path:
         path = (self.folder / rel).resolve()

@@ -1,9 +1,9 @@
 """
 Settings for RetroSocial: one file, configured by the environment.
 
-Locally nothing needs to be set: `make run` sets DEBUG=1 and the site uses SQLite and
-the in-memory channel layer. In production (Heroku, or `retro deploy local`) set
-SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; DEBUG is off unless it is set.
+On your own machine set DEBUG=1 and nothing else: the site uses SQLite and the in-memory
+channel layer. In production (Heroku, or `retro deploy local`) set SECRET_KEY,
+ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; DEBUG is off unless it is set.
 """
 
 import os
@@ -34,7 +34,7 @@ if not SECRET_KEY and DEBUG:
 if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value when DEBUG is off. "
-        "For local development set DEBUG=1 instead (make run does). Generate a key with: "
+        "For local development set DEBUG=1 instead. Generate a key with: "
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
     )
 

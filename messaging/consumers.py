@@ -22,6 +22,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Client → server: the inbox only speaks; whatever a client sends is ignored.
+        pass
+
     async def disconnect(self, code):
         # Client went away: leave the group (if the socket ever joined one).
         if self.group:

@@ -136,3 +136,23 @@ class TestDocs:
             assert asset.startswith("/static/"), f"{asset} is not served by the site"
             assert httpx.get(f"{live_server.url}{asset}", timeout=10).status_code == 200, asset
         assert "cdn" not in page.text.lower()
+
+
+@pytest.mark.redis
+class TestAcrossProcesses:
+    def test_a_message_sent_to_one_daphne_reaches_a_socket_on_another_through_redis(
+        self, make_live_server, redis_url, channel_prefix
+    ):
+        a = make_live_server(redis_url=redis_url, CHANNEL_LAYER_PREFIX=channel_prefix)
+        b = make_live_server(redis_url=redis_url, CHANNEL_LAYER_PREFIX=channel_prefix)
+        ada, bob, eve = Person(a, "ada"), Person(b, "bob"), Person(b, "eve")
+        bob_socket, eve_socket = bob.socket("/ws/inbox"), eve.socket("/ws/inbox")
+        try:
+            sent = ada.http.post(f"/api/messages/{bob.username}", json={"text": "via redis"})
+            assert sent.status_code == 201
+            assert receive_json(bob_socket) == sent.json()
+            to_eve = ada.http.post(f"/api/messages/{eve.username}", json={"text": "yours"})
+            assert receive_json(eve_socket) == to_eve.json()  # and nothing of bob's before it
+        finally:
+            bob_socket.close()
+            eve_socket.close()

@@ -133,6 +133,17 @@ class TestDelivery:
             assert await tab.receive_json_from(timeout=2) == payload
             await tab.disconnect()
 
+    async def test_whatever_a_client_sends_is_ignored(self, ada, bob):
+        header = await sync_to_async(token_header)(bob)
+        socket, connected = await connect("/ws/inbox", header)
+        await socket.send_to(text_data="not json {")
+        await socket.send_to(bytes_data=b"\x00\x01")
+        await socket.send_json_to({"type": "inbox.message", "message": {"text": "forged"}})
+        assert await socket.receive_nothing(timeout=0.2)
+        payload = await sync_to_async(send)(ada, bob, "still open")
+        assert await socket.receive_json_from(timeout=2) == payload
+        await socket.disconnect()
+
     async def test_nothing_arrives_after_disconnecting(self, ada, bob):
         header = await sync_to_async(token_header)(bob)
         socket, connected = await connect("/ws/inbox", header)

@@ -7,13 +7,23 @@ Who is on the other end of a websocket.
   A bad or revoked token is refused outright rather than treated as anonymous.
 - Everything else is a browser: the session cookie says who it is, and the Origin must be one
   of the site's own hosts (ALLOWED_HOSTS) so another site cannot open a socket with the
-  visitor's cookie — channels' AllowedHostsOriginValidator, as before.
+  visitor's cookie — channels' AllowedHostsOriginValidator, except that a "*" in ALLOWED_HOSTS
+  admits no origin: it would let every site in.
 """
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
-from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
+from channels.security.websocket import OriginValidator, WebsocketDenier
+from django.conf import settings
 from rest_framework.authtoken.models import Token
+
+DEBUG_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+
+
+def site_origins_only(application):
+    """AllowedHostsOriginValidator without its wildcard."""
+    hosts = settings.ALLOWED_HOSTS or (DEBUG_HOSTS if settings.DEBUG else [])
+    return OriginValidator(application, [host for host in hosts if host != "*"])
 
 
 def token_key(scope) -> str | None:
@@ -41,7 +51,7 @@ class WebsocketAuthMiddleware:
 
     def __init__(self, inner):
         self.inner = inner
-        self.browser = AllowedHostsOriginValidator(AuthMiddlewareStack(inner))
+        self.browser = site_origins_only(AuthMiddlewareStack(inner))
 
     async def __call__(self, scope, receive, send):
         key = token_key(scope)

@@ -2,14 +2,17 @@
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from rest_framework.authtoken.models import Token
 
+from api.websocket import WebsocketAuthMiddleware
 from messaging.services import message_create, message_payload
 from retrosocial.asgi import application
+from retrosocial.routing import websocket_urlpatterns
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OWN_ORIGIN = (b"origin", b"http://localhost")
@@ -90,6 +93,16 @@ class TestWhoMayConnect:
         cookie = await sync_to_async(session_cookie)(ada)
         communicator, connected = await connect("/ws/inbox", cookie, *origin)
         assert not connected
+
+    async def test_a_wildcard_in_allowed_hosts_admits_no_other_origin(self, ada, settings):
+        settings.ALLOWED_HOSTS = ["*", "localhost"]
+        app = WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))
+        cookie = await sync_to_async(session_cookie)(ada)
+        foreign = WebsocketCommunicator(app, "/ws/inbox", headers=[cookie, FOREIGN_ORIGIN])
+        assert not (await foreign.connect())[0]
+        own = WebsocketCommunicator(app, "/ws/inbox", headers=[cookie, OWN_ORIGIN])
+        assert (await own.connect())[0]
+        await own.disconnect()
 
     async def test_the_feed_stays_open_to_anonymous_browsers_on_the_site(self):
         communicator, connected = await connect("/ws/feed", OWN_ORIGIN)

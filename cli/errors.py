@@ -22,7 +22,9 @@ class ExitCode(IntEnum):
     PROJECT = 10  # not a project folder, or the project cannot be read
 
 
-EXIT_CODES_HELP = "Exit status: " + ", ".join(f"{int(code)} {code.name.lower()}" for code in ExitCode)
+EXIT_CODES_HELP = "Exit status: " + ", ".join(
+    f"{int(code)} {code.name.lower()}" for code in ExitCode
+)
 
 
 class CLIError(Exception):

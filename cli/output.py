@@ -33,7 +33,7 @@ def examples(*lines: str) -> str:
 def stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, emoji=False, soft_wrap=False)
+    return Console(highlight=False, emoji=False)
 
 
 @cache
@@ -47,14 +47,14 @@ def status(message: str, style: str = "dim") -> None:
     """A line about what is going on, on standard error."""
     from rich.text import Text
 
-    stderr().print(Text(message, style=style))
+    stderr().print(Text(message, style=style), soft_wrap=True)
 
 
 def result(message: str) -> None:
     """A one-line result (e.g. "Posted #12.") on standard output."""
     from rich.text import Text
 
-    stdout().print(Text(message))
+    stdout().print(Text(message), soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

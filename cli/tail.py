@@ -217,8 +217,12 @@ def websocket_url(server: str) -> str:
 
 
 def _reason(error: BaseException) -> str:
+    from websocket import WebSocketConnectionClosedException
+
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(error, (WebSocketConnectionClosedException, ConnectionResetError)):
+        return "the server went away"
     text = str(error) or type(error).__name__
     return text.rsplit("] ", 1)[-1]
 
@@ -298,7 +302,7 @@ def _show(kind: str, item: dict, as_json: bool) -> None:
     else:
         line.append(item["author"], style="bold cyan")
     line.append(": " + item["text"])
-    output.stdout().print(line)
+    output.stdout().print(line, soft_wrap=True)  # one line per post, however wide
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,7 @@ def main() -> int:
         if script.name == Path(__file__).name or script.name.startswith("_"):
             continue
         print(f"== {script.name}", flush=True)
-        if subprocess.run([sys.executable, str(script), *sys.argv[1:]], cwd=HERE.parent).returncode:
+        if subprocess.run([sys.executable, str(script)], cwd=HERE.parent).returncode:
             failed.append(script.name)
         print(flush=True)
     if failed:

@@ -84,12 +84,13 @@ def run(
     python: str,
     timeout: float = 300,
     on_result: Callable[[Result], None] | None = None,
+    services: dict[str, str] | None = None,
 ) -> list[Result]:
     """Run the checks of `weeks` against `project`; every check runs, in order."""
     from cli.checks.session import Session, SessionError
 
     deadline = time.monotonic() + timeout
-    session = Session(project, python, deadline)
+    session = Session(project, python, deadline, services)
     results: dict[str, Result] = {}
     try:
         for item in checks_for(weeks):

@@ -95,8 +95,13 @@ class Server:
 
 
 class Session:
-    def __init__(self, project: Path, python: str, deadline: float):
+    def __init__(
+        self, project: Path, python: str, deadline: float, services: dict[str, str] | None = None
+    ):
         self.source = project
+        # PostgreSQL and Redis servers the checks may use (databases and prefixes of their own);
+        # without them, the checks of weeks 3 and 4 check what they can offline.
+        self.services = {key: value for key, value in (services or {}).items() if value}
         self.python = python
         self.deadline = deadline
         self.tmp = Path(tempfile.mkdtemp(prefix="retro-check-"))

@@ -1,0 +1,9 @@
+"""Websocket URLs: the websocket counterpart of urls.py."""
+
+from django.urls import path
+
+from posts.consumers import FeedConsumer
+
+websocket_urlpatterns = [
+    path("ws/feed", FeedConsumer.as_asgi()),
+]

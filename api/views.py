@@ -248,7 +248,8 @@ class ConversationView(generics.GenericAPIView):
         tags=["messages"],
         summary="One conversation: newest first, or what came after a message",
         description="Reading a conversation marks the messages the other person sent you as "
-        "read, as opening it on the site does.",
+        "read, as opening it on the site does. Catching up with `?after=<id>` (what a "
+        "program does after its /ws/inbox reconnects) marks nothing read.",
         parameters=[USERNAME],
         responses={200: s.MessageSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
                    404: OpenApiResponse(s.ErrorSerializer, description="No such user, or an "
@@ -256,7 +257,8 @@ class ConversationView(generics.GenericAPIView):
     )
     def get(self, request, username):
         other = other_user_or_404(username)
-        conversation_mark_read(reader=request.user, other=other)
+        if "after" not in request.query_params:
+            conversation_mark_read(reader=request.user, other=other)
         page = self.paginate_queryset(Message.objects.between(request.user, other))
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
 

@@ -61,6 +61,9 @@ THROTTLED = error("Too many requests; the `Retry-After` header says how many sec
 BAD_CURSOR = error("Invalid cursor.")
 NO_SUCH_USER = error("No such user.")
 USERNAME = OpenApiParameter("username", str, OpenApiParameter.PATH, description="The other person.")
+PEEK = OpenApiParameter(
+    "peek", bool, OpenApiParameter.QUERY, description="Read without marking anything read."
+)
 
 
 def as_field_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -248,16 +251,16 @@ class ConversationView(generics.GenericAPIView):
         tags=["messages"],
         summary="One conversation: newest first, or what came after a message",
         description="Reading a conversation marks the messages the other person sent you as "
-        "read, as opening it on the site does. Catching up with `?after=<id>` (what a "
-        "program does after its /ws/inbox reconnects) marks nothing read.",
-        parameters=[USERNAME],
+        "read, as opening it on the site does, unless `?peek=true` (what a program that only "
+        "catches up after its /ws/inbox reconnects should send).",
+        parameters=[USERNAME, PEEK],
         responses={200: s.MessageSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
                    404: OpenApiResponse(s.ErrorSerializer, description="No such user, or an "
                                         "invalid cursor.")},
     )
     def get(self, request, username):
         other = other_user_or_404(username)
-        if "after" not in request.query_params:
+        if request.query_params.get("peek") not in ("1", "true"):
             conversation_mark_read(reader=request.user, other=other)
         page = self.paginate_queryset(Message.objects.between(request.user, other))
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)

@@ -206,7 +206,8 @@ class InboxStream(Stream):
             if last.get("id", 0) <= self.last_id:
                 break
             path = f"/api/messages/{quote(talk['username'], safe='')}"
-            found.extend(self.client.pages(path, after=self.last_id, page_size=200))
+            # peek: catching up shows them here; it does not mean they were read.
+            found.extend(self.client.pages(path, after=self.last_id, page_size=200, peek="true"))
         return sorted(found, key=lambda message: message["id"])
 
 

@@ -127,12 +127,14 @@ class TestReadConversation:
         assert [m["text"] for m in body["results"]] == ["4"]
         assert body["next"] is None
 
-    def test_catching_up_with_after_marks_nothing_read(self, api, ada, bob):
+    def test_peeking_marks_nothing_read(self, api, ada, bob):
         first = message_create(sender=bob, recipient=ada, text="one")
         message_create(sender=bob, recipient=ada, text="two")
-        body = api(ada).get(f"/api/messages/bob?after={first.id}").json()
+        body = api(ada).get(f"/api/messages/bob?after={first.id}&peek=true").json()
         assert [m["read"] for m in body["results"]] == [None]
         assert api(ada).get("/api/messages").json()["results"][0]["unread"] == 2
+        api(ada).get(f"/api/messages/bob?after={first.id}")
+        assert api(ada).get("/api/messages").json()["results"][0]["unread"] == 0
 
     def test_an_unknown_user_is_a_404(self, api, ada):
         response = api(ada).get("/api/messages/nobody")

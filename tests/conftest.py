@@ -123,6 +123,17 @@ def browser_factory(live_server):
     return lambda: Browser(live_server)
 
 
+@pytest.fixture
+def people(chromium):
+    """Two separate browser sessions (contexts), as two people at two computers."""
+    contexts = [chromium.new_context(), chromium.new_context()]
+    for context in contexts:
+        context.set_default_timeout(10_000)  # ms
+    yield contexts
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """A headless Debian Chromium driven by Playwright.

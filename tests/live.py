@@ -24,6 +24,7 @@ import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = secrets.token_urlsafe(50)
+PASSWORD = "a-long-pass-phrase-42"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -167,7 +168,7 @@ class Browser:
         assert match, f"no CSRF token on {path}"
         return self.http.post(path, data={"csrfmiddlewaretoken": match.group(1), **data})
 
-    def signup(self, username: str, password: str = "a-long-pass-phrase-42") -> Browser:
+    def signup(self, username: str, password: str = PASSWORD) -> Browser:
         response = self.form_post(
             "/signup", {"username": username, "password1": password, "password2": password}
         )
@@ -179,6 +180,16 @@ class Browser:
 
     def session_cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
+
+
+def sign_up_in(page, base_url: str, username: str) -> None:
+    """Sign up through the real form in a Playwright page; it lands on the home page."""
+    page.goto(f"{base_url}/signup")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
 
 
 def feed_socket(server: LiveServer, timeout: float = 10, **options) -> websocket.WebSocket:

@@ -4,33 +4,10 @@ import time
 
 import pytest
 
+from tests.live import sign_up_in as sign_up
 from tests.live import unique
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-
-PASSWORD = "a-long-pass-phrase-42"
-TIMEOUT = 10_000  # ms
-
-
-@pytest.fixture
-def people(chromium):
-    """Two separate browser sessions, as two people at two computers."""
-    contexts = [chromium.new_context(), chromium.new_context()]
-    for context in contexts:
-        context.set_default_timeout(TIMEOUT)
-    yield contexts
-    for context in contexts:
-        context.close()
-
-
-def sign_up(page, base_url, username):
-    page.goto(f"{base_url}/signup")
-    page.fill("#id_username", username)
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
 
 def open_live(page, url):
     """Open a page and wait until its inbox socket is open; returns a list of later loads."""

@@ -2,32 +2,14 @@
 
 import pytest
 
-from tests.live import unique
+from tests.live import PASSWORD, unique
+from tests.live import sign_up_in as sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
-PASSWORD = "a-long-pass-phrase-42"
-TIMEOUT = 10_000  # ms
-
-
 @pytest.fixture
-def pages(chromium):
-    """Two separate browser sessions, as two people at two computers."""
-    contexts = [chromium.new_context(), chromium.new_context()]
-    for context in contexts:
-        context.set_default_timeout(TIMEOUT)
-    yield [context.new_page() for context in contexts]
-    for context in contexts:
-        context.close()
-
-
-def sign_up(page, base_url, username):
-    page.goto(f"{base_url}/signup")
-    page.fill("#id_username", username)
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+def pages(people):
+    return [context.new_page() for context in people]
 
 
 def test_sign_up_log_in_and_post_appears_live_in_another_window(live_server, pages):

@@ -10,6 +10,8 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from cli.course import student
+    from cli.course import checkpoints, doctor, student
 
     student.register(app)
+    doctor.register(app)
+    checkpoints.register(app)

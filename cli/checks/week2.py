@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urljoin
 
 from cli.checks import CheckFailed, check
 from cli.checks.page import Page
 from cli.checks.session import PASSWORD, Session, tail
-from cli.checks.web import Visitor, describe, logged_in, login
+from cli.checks.web import Visitor, describe, find_login, logged_in, login
 
 
 def post_model(session: Session) -> dict:
@@ -178,24 +179,31 @@ def empty_post(session: Session):
     needs=["w2.post"],
 )
 def anonymous_cannot_post(session: Session):
-    visitor, home, _ = author(session)
+    _, home, _ = author(session)
     form = home.post_form()
-    field = form.text_fields[0].name if form else "text"
+    if form is None:
+        raise CheckFailed("the post form of a logged-in user", "none on the home page")
     stranger = Visitor(session.dev_server())
-    stranger.page("/", "the home page")
-    stranger.get(stranger.local(str(session.facts().get("login_url") or "/")))
-    token = stranger.client.cookies.get("csrftoken", "")
+    login_path, _, login_form = find_login(session, stranger)
+    token = login_form.hidden.get("csrfmiddlewaretoken", "")
+    action = stranger.local(urljoin(stranger.server.base_url + "/", form.action or "/"))
     count = post_count(session)
     response = stranger.client.post(
-        "/",
-        data={"csrfmiddlewaretoken": token, field: "anonymous post"},
-        headers={"Referer": stranger.server.base_url + "/"},
+        action,
+        data={"csrfmiddlewaretoken": token, form.text_fields[0].name: "anonymous post"},
+        headers={"Referer": stranger.server.base_url + login_path},
     )
+    if response.status_code == 403 and "CSRF" in response.text:
+        raise CheckFailed(
+            "a form post with a valid CSRF token to reach the view",
+            "refused by the CSRF check, so the view was never tried",
+        )
     if post_count(session) != count:
         raise CheckFailed(
             "a post from someone not logged in to be refused (or sent to log in)",
             f"it was saved ({describe(response)})",
         )
+    return [f"POST {action} when logged out: {describe(response)}"]
 
 
 @check(

@@ -88,6 +88,8 @@ def backup(course, week, plan: Plan, stamp: str) -> str:
     from cli.course import gitops
 
     root = plan.root
+    if not root.exists() or not any(root.iterdir()):
+        return "nothing to save: the folder was empty"
     label = f"{stamp}-week-{week.number}"
     top = gitops.toplevel(root)
     if top is not None:

@@ -86,7 +86,10 @@ for host in (layer.get("CONFIG") or {}).get("hosts", []):
         host = "redis://{}:{}".format(*host)
     result["redis"].append(host)
 try:
+    from pathlib import Path
     from django.db import connection
+    if result["engine"].endswith("sqlite3") and not Path(result["name"]).exists():
+        raise FileNotFoundError("the database file does not exist yet")
     connection.ensure_connection()
 except Exception as error:
     text = str(error).strip()
@@ -226,12 +229,15 @@ def project_lines(python: str, root: Path) -> list[Line]:
     name = Path(facts["name"]).name if engine == "sqlite3" else facts["name"]
     where = f"{facts['host'] or 'local'}/{name}"
     if facts["database_error"]:
-        fix = (
-            "start PostgreSQL (sudo service postgresql start, or brew services start "
-            "postgresql@17), create the database (createdb NAME), or fix DATABASE_URL"
-            if engine.startswith("postgres")
-            else "check DATABASE_URL"
-        )
+        if engine.startswith("postgres"):
+            fix = (
+                "start PostgreSQL (sudo service postgresql start, or brew services start "
+                "postgresql@17), create the database (createdb NAME), or fix DATABASE_URL"
+            )
+        elif "does not exist yet" in facts["database_error"]:
+            fix = "python manage.py migrate"
+        else:
+            fix = "check DATABASE_URL"
         lines.append(Line(PROBLEM, f"the database ({engine})", facts["database_error"][:160], fix))
     else:
         lines.append(Line(OK, f"the database ({engine})", f"{where} answers"))

@@ -167,13 +167,35 @@ def check(
     timeout: Annotated[
         float, typer.Option("--timeout", min=10, help="Time limit for all the checks, in seconds.")
     ] = 300,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            "--postgres",
+            envvar="RETRO_CHECK_POSTGRES_URL",
+            metavar="URL",
+            help="A PostgreSQL server the week 3 checks may create (and drop) a database on.",
+            show_default=False,
+        ),
+    ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            "--redis",
+            envvar="RETRO_CHECK_REDIS_URL",
+            metavar="URL",
+            help="A Redis the week 4 checks may send posts through, between two servers.",
+            show_default=False,
+        ),
+    ] = None,
     json: JsonOption = False,
 ) -> None:
     """Check your project against a week, the way a reviewer would.
 
     Your project is copied to a temporary folder and run there, in processes of its own, on a
     fresh database: your files and your data are never touched. The earlier weeks' checks run
-    too. Exit status 0 when every check passes, 8 when one fails.
+    too. PostgreSQL and Redis are only used when you name them (--postgres, --redis); without
+    them the checks of weeks 3 and 4 check what they can offline. Exit status 0 when every
+    check passes, 8 when one fails.
     """
     from cli import checks, output
     from cli.course import model
@@ -200,7 +222,10 @@ def check(
             f"  {mark} week {result.check.week} · {result.check.title} ({result.seconds:.1f} s)"
         )
 
-    results = checks.run(root, weeks, interpreter, timeout=timeout, on_result=progress)
+    services = {"postgres": postgres or "", "redis": redis or ""}
+    results = checks.run(
+        root, weeks, interpreter, timeout=timeout, on_result=progress, services=services
+    )
     per_week = {
         number: all(r.passed for r in results if r.check.week == number) for number in weeks
     }

@@ -215,7 +215,10 @@ def migrate_on_postgres(session: Session, server: str) -> str:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
     where = urlsplit(server)
-    return f"migrated a fresh PostgreSQL database on {where.hostname}:{where.port or 5432}"
+    return (
+        f"migrated a fresh PostgreSQL database {name} on {where.hostname}:{where.port or 5432}, "
+        "then dropped it"
+    )
 
 
 @check(

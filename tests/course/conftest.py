@@ -85,13 +85,32 @@ def replays(course, lessons_by_week, student_python, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def checkpoint_results(course, student_python):
-    """All the weeks' checks run against every checkpoint (one session per checkpoint, two at
-    a time): {checkpoint week: {check id: Result}}."""
+def services() -> dict[str, str]:
+    """PostgreSQL and Redis for the checks of weeks 3 and 4, when this machine has them."""
+    from tests.services import (
+        POSTGRES_TEST_URL,
+        REDIS_TEST_URL,
+        postgres_reachable,
+        redis_reachable,
+    )
+
+    return {
+        "postgres": POSTGRES_TEST_URL if postgres_reachable() else "",
+        "redis": REDIS_TEST_URL if redis_reachable() else "",
+    }
+
+
+@pytest.fixture(scope="session")
+def checkpoint_results(course, student_python, services):
+    """The checks of weeks 1 to N+1 run against checkpoint N (one session per checkpoint, two
+    at a time), with PostgreSQL and Redis when reachable: {N: {check id: Result}}."""
     numbers = [week.number for week in course.weeks]
 
     def run(week):
-        results = checks.run(course.checkpoint_dir(week), numbers, student_python, timeout=240)
+        weeks = [number for number in numbers if number <= week.number + 1]
+        results = checks.run(
+            course.checkpoint_dir(week), weeks, student_python, timeout=240, services=services
+        )
         return week.number, {result.check.id: result for result in results}
 
     workers = int(os.environ.get("RETRO_COURSE_WORKERS", "2"))

@@ -65,11 +65,7 @@ def load() -> list[Check]:
     from importlib import import_module
 
     for name in WEEK_MODULES:
-        try:
-            import_module(f"cli.checks.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"cli.checks.{name}":
-                raise
+        import_module(f"cli.checks.{name}")
     return list(REGISTRY)
 
 

@@ -6,7 +6,7 @@ walks the lesson's steps in order and
 - writes each whole-file listing, and applies each diff listing (cli/course/patch.py);
 - runs the shell commands that change files or can be checked offline: `django-admin
   startproject` (or `python -m django …`), `python manage.py startapp | makemigrations |
-  migrate | check | showmigrations | collectstatic | sqlmigrate | shell -c`, `rm`, and
+  migrate | check | showmigrations | collectstatic | sqlmigrate | test | shell -c`, `rm`, and
   `export` / `unset` for the commands that follow; what each prints is compared with the
   output the lesson shows;
 - runs each ```pycon session that follows `python manage.py shell` as a doctest in Django's
@@ -41,6 +41,7 @@ MANAGE_COMMANDS = {
     "showmigrations",
     "collectstatic",
     "sqlmigrate",
+    "test",
 }
 PYTHONS = {"python", "python3", "py"}
 KEEP_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "TZ")

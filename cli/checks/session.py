@@ -225,13 +225,18 @@ class Session:
     def _create_users(self, prefix: str, count: int, superuser: bool = False) -> list[str]:
         names = [f"{prefix}{uuid.uuid4().hex[:6]}" for _ in range(count)]
         self.migrated()
+        # One password hash for all of them: hashing costs a deliberate fraction of a second.
         code = (
             "import json\n"
             "from django.contrib.auth import get_user_model\n"
+            "from django.contrib.auth.hashers import make_password\n"
             "User = get_user_model()\n"
+            f"hashed = make_password({PASSWORD!r})\n"
             f"make = User.objects.create_superuser if {superuser!r} else User.objects.create_user\n"
             f"for name in {names!r}:\n"
-            f"    make(username=name, email=name + '@example.com', password={PASSWORD!r})\n"
+            "    user = make(username=name, email=name + '@example.com', password=None)\n"
+            "    user.password = hashed\n"
+            "    user.save(update_fields=['password'])\n"
             "print('RETRO:' + json.dumps(User.objects.count()))\n"
         )
         self.shell(code)

@@ -71,20 +71,6 @@ def lessons_by_week(course) -> dict[int, lessons.Lesson]:
 
 
 @pytest.fixture(scope="session")
-def replays(course, lessons_by_week, student_python, tmp_path_factory):
-    """Every week's lesson replayed onto the previous checkpoint, in parallel."""
-    root = tmp_path_factory.mktemp("replays")
-
-    def run(week):
-        return week.number, replay(
-            course, week, lessons_by_week[week.number], root / week.branch, student_python
-        )
-
-    with ThreadPoolExecutor(max_workers=len(course.weeks)) as pool:
-        return dict(pool.map(run, course.weeks))
-
-
-@pytest.fixture(scope="session")
 def services() -> dict[str, str]:
     """PostgreSQL and Redis for the checks of weeks 3 and 4, when this machine has them."""
     from tests.services import (
@@ -101,21 +87,61 @@ def services() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def checkpoint_results(course, student_python, services):
-    """The checks of weeks 1 to N+1 run against checkpoint N (one session per checkpoint, two
-    at a time), with PostgreSQL and Redis when reachable: {N: {check id: Result}}."""
+def course_jobs(course, lessons_by_week, student_python, services, tmp_path_factory):
+    """Everything slow the course tests look at, started together on first use, three at a
+    time (it is mostly waiting for servers and subprocesses), the longest first:
+
+    - ("checkpoint", N): `retro check` of weeks N and N+1 on checkpoint N, and of every week on
+      the final site, with PostgreSQL and Redis when this machine has them;
+    - ("variant", name): `retro check` of the variant solutions of test_check_variants.py;
+    - ("replay", N): week N's lesson replayed onto checkpoint N-1.
+
+    Returns {job: Future}."""
+    from tests.course.test_check_variants import VARIANTS, build_variant
+
     numbers = [week.number for week in course.weeks]
+    root = tmp_path_factory.mktemp("course")
 
-    def run(week):
-        weeks = [number for number in numbers if number <= week.number + 1]
-        results = checks.run(
-            course.checkpoint_dir(week), weeks, student_python, timeout=240, services=services
-        )
-        return week.number, {result.check.id: result for result in results}
+    def run(kind, key):
+        if kind == "replay":
+            week = course.week(key)
+            return replay(course, week, lessons_by_week[key], root / week.branch, student_python)
+        if kind == "checkpoint":
+            week = course.week(key)
+            weeks = numbers if week.is_final else [key, key + 1]
+            folder, extra = course.checkpoint_dir(week), services
+        else:
+            folder, weeks = build_variant(key, root, student_python)
+            extra = {}
+        results = checks.run(folder, weeks, student_python, timeout=240, services=extra)
+        return {result.check.id: result for result in results}
 
-    workers = int(os.environ.get("RETRO_COURSE_WORKERS", "2"))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(run, course.weeks))
+    jobs = (
+        [("checkpoint", n) for n in reversed(numbers)]
+        + [("variant", v) for v in VARIANTS]
+        + [("replay", n) for n in reversed(numbers)]
+    )
+    pool = ThreadPoolExecutor(max_workers=int(os.environ.get("RETRO_COURSE_WORKERS", "3")))
+    futures = {job: pool.submit(run, *job) for job in jobs}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def replays(course_jobs) -> dict:
+    """{N: ReplayResult} of every week."""
+    return {key: future.result() for (kind, key), future in course_jobs.items() if kind == "replay"}
+
+
+@pytest.fixture(scope="session")
+def check_runs(course_jobs) -> dict:
+    """{job: {check id: Result}} of every `retro check` session (checkpoints and variants)."""
+    return {job: future.result() for job, future in course_jobs.items() if job[0] != "replay"}
+
+
+@pytest.fixture(scope="session")
+def checkpoint_results(check_runs) -> dict[int, dict]:
+    return {key: results for (kind, key), results in check_runs.items() if kind == "checkpoint"}
 
 
 @pytest.fixture

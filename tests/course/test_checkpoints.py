@@ -26,9 +26,17 @@ def describe(results) -> str:
 
 
 @pytest.mark.parametrize("number", WEEKS, ids=lambda n: f"week-{n}")
-def test_the_checkpoint_passes_its_week_and_every_earlier_week(number, checkpoint_results):
-    results = [r for r in checkpoint_results[number].values() if r.check.week <= number]
+def test_the_checkpoint_passes_its_weeks_checks(number, checkpoint_results):
+    results = [r for r in checkpoint_results[number].values() if r.check.week == number]
     assert results
+    assert all(r.passed for r in results), describe(results)
+
+
+def test_the_final_site_passes_every_weeks_checks(checkpoint_results):
+    """The site at the top of the repository is what a student has after the last week: it
+    passes the checks of every week, as `retro check 5` runs them."""
+    results = list(checkpoint_results[WEEKS[-1]].values())
+    assert {r.check.week for r in results} == set(WEEKS)
     assert all(r.passed for r in results), describe(results)
 
 
@@ -87,7 +95,7 @@ def test_the_checks_use_a_real_postgresql_and_redis_when_given(
     Redis. (The checkpoints are checked with them whenever this machine has them.)"""
     import psycopg
 
-    results = checkpoint_results[4]
+    results = checkpoint_results[WEEKS[-1]]  # the final site, checked for every week
     note = results["w3.database-url"].notes[0]
     assert note.startswith("migrated a fresh PostgreSQL database retro_check_")
     assert "through Redis" in results["w4.redis"].notes[0]

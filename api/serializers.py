@@ -7,7 +7,9 @@ websockets send byte-for-byte the same JSON; their fields are declared for the s
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from messaging.models import MAX_MESSAGE_LENGTH
 from messaging.services import message_payload
@@ -17,8 +19,22 @@ from posts.services import post_payload
 User = get_user_model()
 
 
+class StrictCharField(serializers.CharField):
+    """A text input that takes JSON strings only. DRF's CharField turns 12 or 1.5 into "12" or
+    "1.5", which the schema (type: string) does not allow: the fuzzer caught it."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SignupSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+    }
+    password = StrictCharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
     )
 
@@ -66,8 +82,16 @@ class PostSerializer(serializers.Serializer):
         return post_payload(instance)
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    username = StrictCharField(label="Username", write_only=True)
+    password = StrictCharField(
+        label="Password", style={"input_type": "password"}, trim_whitespace=False,
+        write_only=True,
+    )
+
+
 class PostCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = StrictCharField(
         max_length=MAX_POST_LENGTH, help_text="1 to 500 characters after trimming."
     )
 
@@ -87,7 +111,7 @@ class MessageSerializer(serializers.Serializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = StrictCharField(
         max_length=MAX_MESSAGE_LENGTH, help_text="1 to 2000 characters after trimming."
     )
 

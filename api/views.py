@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -132,12 +131,12 @@ class TokenView(APIView):
         operation_id="token_create",
         tags=["auth"],
         summary="Log in: exchange a username and password for a token",
-        request=AuthTokenSerializer,
+        request=s.TokenRequestSerializer,
         responses={200: s.TokenResultSerializer, 400: BAD_REQUEST, 429: THROTTLED},
         auth=[],
     )
     def post(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = s.TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

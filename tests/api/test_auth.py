@@ -60,6 +60,8 @@ class TestSignup:
             ({"username": "no spaces", "password": PASSWORD}, "username"),
             ({"username": "x" * 151, "password": PASSWORD}, "username"),
             ({"username": "", "password": PASSWORD}, "username"),
+            ({"username": 12345, "password": PASSWORD}, "username"),
+            ({"username": "grace", "password": 1234567890123}, "password"),
         ],
     )
     def test_missing_or_invalid_fields_get_field_errors(self, anonymous, body, field):
@@ -104,6 +106,16 @@ class TestToken:
         assert response.status_code == 400
         assert response.json() == BAD_CREDENTIALS
         assert not Token.objects.exists()
+
+    def test_a_number_for_a_name_or_password_is_a_field_error(self, anonymous, ada):
+        response = anonymous.post(
+            "/api/auth/token", {"username": 7, "password": 8}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "username": ["Not a valid string."],
+            "password": ["Not a valid string."],
+        }
 
     def test_an_inactive_user_gets_no_token(self, anonymous, ada):
         ada.is_active = False

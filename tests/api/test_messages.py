@@ -53,6 +53,7 @@ class TestSendMessage:
              "Ensure this field has no more than 2000 characters."),
             ({}, "This field is required."),
             ({"text": ["a", "list"]}, "Not a valid string."),
+            ({"text": 3.5}, "Not a valid string."),
         ],
     )
     def test_bad_text_is_a_400_and_nothing_saved(self, api, ada, bob, body, message):

@@ -37,6 +37,9 @@ class TestCreatePost:
              "Ensure this field has no more than 500 characters."),
             ({}, "This field is required."),
             ({"text": "a\x00b"}, "Null characters are not allowed."),
+            ({"text": -6.5e246}, "Not a valid string."),
+            ({"text": 12}, "Not a valid string."),
+            ({"text": ["hi"]}, "Not a valid string."),
         ],
     )
     def test_bad_text_is_a_400_and_nothing_saved(self, api, ada, body, message):

@@ -259,7 +259,10 @@ class ConversationView(generics.GenericAPIView):
     )
     def get(self, request, username):
         other = other_user_or_404(username)
-        if request.query_params.get("peek") not in ("1", "true"):
+        peek = request.query_params.get("peek", "false")
+        if peek not in ("true", "false"):
+            raise serializers.ValidationError({"peek": ["Must be true or false."]})
+        if peek == "false":
             conversation_mark_read(reader=request.user, other=other)
         page = self.paginate_queryset(Message.objects.between(request.user, other))
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)

@@ -137,6 +137,14 @@ class TestReadConversation:
         api(ada).get(f"/api/messages/bob?after={first.id}")
         assert api(ada).get("/api/messages").json()["results"][0]["unread"] == 0
 
+    @pytest.mark.parametrize("peek", ["yes", "1", "", "-1.8e16"])
+    def test_peek_is_true_or_false(self, api, ada, bob, peek):
+        message_create(sender=bob, recipient=ada, text="one")
+        response = api(ada).get(f"/api/messages/bob?peek={peek}")
+        assert response.status_code == 400
+        assert response.json() == {"peek": ["Must be true or false."]}
+        assert api(ada).get("/api/messages").json()["results"][0]["unread"] == 1
+
     def test_an_unknown_user_is_a_404(self, api, ada):
         response = api(ada).get("/api/messages/nobody")
         assert response.status_code == 404

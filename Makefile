@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e . --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 run: install ## migrate and serve the site with websockets at http://$(HOST):$(PORT) (SQLite, in-memory layer)

@@ -347,11 +347,15 @@ class TestDoctor:
         assert sorted(p.name for p in project.iterdir()) == before  # no db.sqlite3 made
 
     def test_the_toolkit_inside_the_projects_environment(self, retro, tmp_path):
-        """The toolkit's editable install (this checkout's .venv) puts its own `posts` on every
-        path: `startapp posts` would then refuse, so doctor says so."""
+        """Anything that puts the toolkit's folder on the project's path (a PYTHONPATH, an old
+        install) shadows the apps a student has yet to write: `startapp messaging` would
+        refuse, so doctor says so. Installing retro itself puts only `cli` on the path."""
         project = copy_checkpoint(1, tmp_path / "ada")
-        run = self.doctor(retro, project, sys.executable)
+        run = self.doctor(retro, project, sys.executable, PYTHONPATH=str(ROOT))
         assert "✗ the course toolkit kept apart from your project" in run.stdout
+        assert "messaging" in run.stdout
+        run = self.doctor(retro, project, sys.executable)
+        assert "the course toolkit kept apart from your project" not in run.stdout
 
     def test_heroku_cli_and_login(self, retro, student_python, tmp_path):
         from tests.deploy.conftest import FakeHeroku

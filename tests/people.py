@@ -11,7 +11,8 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-PASSWORD = "a-long-pass-phrase-42"
+from tests.live import PASSWORD
+
 HIGH_RATES = {"auth": "100000/minute", "write": "100000/minute"}
 
 

@@ -13,9 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.live import ROOT
-
-PASSWORD = "a-long-pass-phrase-42"
+from tests.live import PASSWORD, ROOT
 
 
 @dataclass

@@ -10,29 +10,15 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.cli.helpers import Run
 from tests.live import ROOT
 
 FAKE_HEROKU_DIR = Path(__file__).resolve().parent / "fake_heroku"
 PROJECT_FILES = ("Procfile", "manage.py", "requirements.txt", ".python-version")
-
-
-@dataclass
-class Run:
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def __str__(self) -> str:
-        return (
-            f"retro {' '.join(self.args)} → {self.returncode}\n"
-            f"--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
-        )
 
 
 def git(*args: str, cwd: Path) -> str:

@@ -14,8 +14,10 @@ from typing import Annotated
 import typer
 
 from cli.errors import EXIT_CODES_HELP, CLIError, ExitCode
+from cli.lazy import RetroGroup, RetroTyper
 
-app = typer.Typer(
+app = RetroTyper(
+    cls=RetroGroup,
     name="retro",
     help=(
         "RetroSocial from the terminal: post, read and message on a RetroSocial site; "

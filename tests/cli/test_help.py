@@ -3,13 +3,20 @@ with the exit statuses. Nothing heavy is imported to print the help."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from cli.lazy import lazy_command
 from cli.main import app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = [
     ["signup"], ["login"], ["logout"], ["whoami"], ["post"], ["feed"], ["tail"], ["message"],
@@ -36,16 +43,63 @@ def test_retro_help_lists_the_commands_and_the_exit_statuses():
     assert "3 unreachable, 4 auth, 5 invalid, 6" in result.output
 
 
-def test_help_imports_nothing_heavy():
-    probe = (
-        "import sys\n"
-        "from cli.main import app\n"
-        "try:\n"
-        "    app(['--help'], standalone_mode=False)\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = {'httpx', 'websocket', 'rich', 'django', 'pydantic', 'platformdirs'}\n"
-        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+def every_command_path() -> list[list[str]]:
+    """[], then every command and group of retro, as Typer builds them, however deep."""
+    paths, todo = [], [([], typer.main.get_command(app))]
+    while todo:
+        path, command = todo.pop(0)
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            todo.append(([*path, name], sub))
+    return paths
+
+
+def help_of(command, path: list[str]) -> tuple[str, int]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit:
+        command.main([*path, "--help"], prog_name="retro")
+    return out.getvalue(), exit.value.code
+
+
+def test_every_command_path_is_found():
+    paths = every_command_path()
+    assert {" ".join(command) for command in COMMANDS} <= {" ".join(path) for path in paths}
+    assert ["checkpoint", "reset"] in paths and ["deploy", "local"] in paths and [] in paths
+
+
+@pytest.mark.parametrize("path", every_command_path(), ids=lambda p: " ".join(p) or "retro")
+def test_the_help_retro_prints_is_typers_own(path):
+    """`retro` builds a command only when it runs or shows its help (cli/lazy.py): the help
+    is word for word what Typer prints when it builds every command first."""
+    whole = typer.main.get_command(app)
+    lazy = lazy_command(app)
+    assert help_of(lazy, path) == help_of(whole, path)
+    assert f"Usage: retro {' '.join(path)}".rstrip() in help_of(lazy, path)[0]
+
+
+HEAVY_PROBE = (
+    "import sys\n"
+    "from cli.main import app\n"
+    "try:\n"
+    "    app(sys.argv[1:] + ['--help'], prog_name='retro')\n"
+    "except SystemExit as exit:\n"
+    "    assert exit.code == 0, exit.code\n"
+    "heavy = {'httpx', 'websocket', 'rich', 'django', 'pydantic', 'platformdirs'}\n"
+    "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+)
+
+
+@pytest.mark.parametrize("path", every_command_path(), ids=lambda p: " ".join(p) or "retro")
+def test_help_imports_nothing_heavy(path):
+    """Neither `retro --help` nor any command's `--help` imports httpx, rich, websocket-client,
+    Django or pydantic (Typer converts parameters with pydantic: not for help)."""
+    run = subprocess.run(
+        [sys.executable, "-c", HEAVY_PROBE, *path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
-    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert f"Usage: retro {' '.join(path)}".rstrip() in run.stdout
     assert run.stdout.strip().splitlines()[-1] == "[]", run.stdout + run.stderr

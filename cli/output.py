@@ -8,7 +8,6 @@ rich is imported on first use, so `retro --help` does not pay for it.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from functools import cache
@@ -59,12 +58,16 @@ def result(message: str) -> None:
 
 def print_json(data: Any) -> None:
     """`data` as indented JSON on standard output."""
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
 def print_json_line(data: Any) -> None:
     """`data` as one line of JSON (JSON Lines), flushed at once: for streams such as `tail`."""
+    import json
+
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 

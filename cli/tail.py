@@ -10,15 +10,16 @@ order. The main thread does all the printing. Ctrl-C stops with status 0.
 
 from __future__ import annotations
 
-import queue
-import random
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.errors import CLIError, ExitCode
 from cli.output import examples
+
+if TYPE_CHECKING:
+    import queue
 
 BACKOFF_FIRST = 0.5  # seconds before the first reconnection attempt
 BACKOFF_MAX = 10.0
@@ -149,6 +150,8 @@ class Stream:
 
     def _reconnect(self) -> bool:
         """Try until connected (True) or stopped or refused for good (False)."""
+        import random
+
         delay = BACKOFF_FIRST
         while not self.stopping.wait(delay * random.uniform(0.8, 1.2)):
             before = self.last_id
@@ -249,6 +252,8 @@ def tail(
     missed, so every post is printed exactly once and in order. With --json, a post is a line
     with "author"; a message (--messages) is a line with "sender" and "recipient".
     """
+    import queue
+
     from cli import output
     from cli.client import Client
 

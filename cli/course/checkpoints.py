@@ -17,15 +17,17 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tarfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.output import JsonOption, examples
+
+if TYPE_CHECKING:
+    import tarfile
 
 checkpoint_app = typer.Typer(
     help="Instructors: list the checkpoints, reset students' projects to one, publish them as "
@@ -85,6 +87,8 @@ def check_target(course, root: Path) -> None:
 
 def backup(course, week, plan: Plan, stamp: str) -> str:
     """Save the project as it is; returns where (said to the user)."""
+    import tarfile
+
     from cli.course import gitops
 
     root = plan.root
@@ -203,6 +207,8 @@ def checkpoint_reset(
     branch backup/<date>-week-N (your current branch and staged changes are left alone);
     otherwise it is archived as <folder>-backup-<date>-week-N.tar.gz beside the folder.
     """
+    import tarfile
+
     from cli import output
     from cli.course import model
     from cli.errors import CLIError, ExitCode

@@ -8,7 +8,6 @@ project's .venv/), in the environment of this terminal, as `python manage.py` wo
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -108,6 +107,8 @@ def run(
 
 
 def machine_lines(python: str, root: Path | None) -> tuple[list[Line], dict]:
+    import json
+
     lines: list[Line] = []
     result = run([python, "-c", PROBE, str(root or Path.cwd())])
     if result is None or result.returncode != 0:
@@ -189,6 +190,8 @@ def machine_lines(python: str, root: Path | None) -> tuple[list[Line], dict]:
 
 
 def project_lines(python: str, root: Path) -> list[Line]:
+    import json
+
     lines: list[Line] = []
     check = run([python, "manage.py", "check"], cwd=root, timeout=60)
     if check is None or check.returncode != 0:

@@ -45,8 +45,9 @@ test: install ## run the whole suite on SQLite, then again on PostgreSQL if it i
 lint: install ## ruff
 	$(VENV)/bin/ruff check .
 
-bench: install ## benchmarks: print figures, assert nothing about speed
-	$(PY) bench/run.py
+# BENCH_ARGS: e.g. --quick, or --only api,checks (bench/run.py --help).
+bench: install ## run the benchmarks and write bench/RESULTS.md (figures only: asserts nothing about speed)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and generated files
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -44,11 +44,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="rounds (default 10)")
     parser.add_argument("--quick", action="store_true", help="3 rounds")
+    parser.add_argument(
+        "--module",
+        action="store_true",
+        help="run `python -m cli.main` from this checkout instead of the installed `retro`",
+    )
     args = parser.parse_args()
     runs = 3 if args.quick else max(1, args.runs)
 
     retro = shutil.which("retro", path=str(Path(sys.executable).parent))
-    base = [retro] if retro else [sys.executable, "-m", "cli.main"]
+    base = [retro] if retro and not args.module else [sys.executable, "-m", "cli.main"]
     commands = {"python -c 'import typer'": [sys.executable, "-c", "import typer"]}
     for path in command_paths():
         commands[" ".join(["retro", *path, "--help"])] = [*base, *path, "--help"]

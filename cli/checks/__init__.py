@@ -74,6 +74,18 @@ def checks_for(weeks: Iterable[int]) -> list[Check]:
     return [item for item in load() if item.week in wanted]
 
 
+def start_ahead(session, weeks: set[int]) -> None:
+    """Start the slow work the chosen weeks' checks will need and that depends only on the
+    project (each week module's `ahead(session)`), in the order the checks need it."""
+    from importlib import import_module
+
+    for number, name in enumerate(WEEK_MODULES, start=1):
+        if number in weeks:
+            ahead = getattr(import_module(f"cli.checks.{name}"), "ahead", None)
+            if ahead is not None:
+                ahead(session)
+
+
 def run(
     project: Path,
     weeks: Iterable[int],
@@ -89,7 +101,9 @@ def run(
     session = Session(project, python, deadline, services)
     results: dict[str, Result] = {}
     try:
-        for item in checks_for(weeks):
+        chosen = checks_for(weeks)
+        start_ahead(session, {item.week for item in chosen})
+        for item in chosen:
             started = time.monotonic()
             # A check runs unless something it needs ran and failed (with --only, the earlier
             # weeks' checks do not run at all: then the check finds out for itself).

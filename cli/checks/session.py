@@ -18,8 +18,11 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +115,101 @@ class Session:
         self.servers: dict[str, Server] = {}
         self.cache: dict[str, object] = {}
         self.users: dict[str, str] = {}  # username -> password, created by the checks
+        self._ports: dict[str, int] = {}
+        self._tokens: dict[str, str] = {}
+        # Work started ahead (see `ahead`): slow commands that depend only on the project,
+        # run in the background while the checks before the one that needs them run.
+        self._ahead: dict[tuple, Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+        self._closing = False
+
+    def port_for(self, name: str) -> int:
+        """A free port for the server called `name`, the same all session long."""
+        if name not in self._ports:
+            self._ports[name] = free_port()
+        return self._ports[name]
+
+    def token(self, name: str) -> str:
+        """A random secret for `name`, the same all session long (so work can start ahead)."""
+        if name not in self._tokens:
+            self._tokens[name] = secrets.token_urlsafe(50)
+        return self._tokens[name]
+
+    # -- work started ahead -------------------------------------------------------------------
+
+    def ahead(self, key: tuple, work: Callable[[], object]) -> Future:
+        """Start `work` in the background (two at a time, in the order asked); the check that
+        needs it gets its result, or its exception, from `take(key, …)` instead of running it
+        again. Only for work that depends on nothing a check does first: commands that read the
+        project, or write only files and databases of their own."""
+        if key in self._ahead:
+            return self._ahead[key]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retro-check")
+        future = self._pool.submit(work)
+        self._ahead[key] = future
+        return future
+
+    def take(self, key: tuple, work: Callable[[], object]):
+        """The result of the work started ahead under `key`, else of `work()` run now."""
+        future = self._ahead.pop(key, None)
+        return work() if future is None else future.result()
+
+    def manage_ahead(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 90,
+        after: Future | None = None,
+    ) -> Future:
+        """Start `python manage.py ARGS` now (once `after` is done, if given: work ahead keeps
+        the order the checks have); `manage(ARGS, env=…)` takes its result."""
+        env = env or self.dev_env()
+
+        def work():
+            if after is not None:
+                wait([after])
+            return self._manage(args, env, timeout, None)
+
+        return self.ahead(_manage_key(args, env, None), work)
+
+    def facts_ahead(self, env: dict[str, str] | None = None) -> Future:
+        """Start `facts(env)` now (the `manage.py shell` it runs)."""
+        return self.manage_ahead("shell", "-c", FACTS, env=env)
+
+    def run_line_ahead(self, command: str, env: dict[str, str], timeout: float = 120):
+        """Start a shell command line now; `run_line(command, env)` takes its result."""
+        self.ahead(("line", command, _frozen(env)), lambda: self._line(command, env, timeout))
+
+    def _run(self, argv, *, env, timeout, stdin=None, shell=False) -> subprocess.CompletedProcess:
+        """A process in the copy, with a time limit; `close()` ends it if it is still running."""
+        with self._lock:
+            if self._closing:
+                raise SessionError("the checks were stopped")
+            process = subprocess.Popen(
+                argv,
+                cwd=self.dir,
+                env=env,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                shell=shell,
+                start_new_session=True,
+            )
+            self._running.add(process)
+        try:
+            out, err = process.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            process.communicate()
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
     # -- environment and processes ----------------------------------------------------------
 
@@ -153,14 +251,16 @@ class Session:
         timeout: float = 90,
         stdin: str | None = None,
     ) -> subprocess.CompletedProcess:
+        env = env or self.dev_env()
+        key = _manage_key(args, env, stdin)
+        return self.take(key, lambda: self._manage(args, env, timeout, stdin))
+
+    def _manage(self, args, env, timeout, stdin) -> subprocess.CompletedProcess:
         try:
-            return subprocess.run(
+            return self._run(
                 [self.python, "manage.py", *args],
-                cwd=self.dir,
-                env=env or self.dev_env(),
-                input=stdin,
-                capture_output=True,
-                text=True,
+                env=env,
+                stdin=stdin,
                 timeout=self.remaining(timeout),
             )
         except subprocess.TimeoutExpired:
@@ -313,23 +413,43 @@ class Session:
 
     def run_line(self, command: str, env: dict[str, str], timeout: float = 120):
         """Run a shell command line (a Procfile's) in the copy."""
+        key = ("line", command, _frozen(env))
+        return self.take(key, lambda: self._line(command, env, timeout))
+
+    def _line(self, command: str, env: dict[str, str], timeout: float):
         try:
-            return subprocess.run(
-                command,
-                shell=True,
-                cwd=self.dir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=self.remaining(timeout),
-            )
+            return self._run(command, shell=True, env=env, timeout=self.remaining(timeout))
         except subprocess.TimeoutExpired:
             raise SessionError(f"`{command}` did not finish within {timeout:.0f} s") from None
 
     def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            running = list(self._running)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in running:  # work started ahead that no check needed after all
+            _kill_group(process)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         for server in self.servers.values():
             server.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _frozen(env: dict[str, str]) -> tuple:
+    return tuple(sorted(env.items()))
+
+
+def _manage_key(args, env: dict[str, str], stdin: str | None) -> tuple:
+    return ("manage", tuple(args), _frozen(env), stdin)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:

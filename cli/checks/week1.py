@@ -8,6 +8,14 @@ from cli.checks.session import PASSWORD, Session, tail
 from cli.checks.web import Visitor, describe
 
 
+def ahead(session: Session) -> None:
+    """`manage.py check`, then `migrate` on the session's database (and the week 2 check of
+    migrations after it, in that order), and what the project says about itself."""
+    session.manage_ahead("check")
+    session.manage_ahead("migrate", "--noinput")
+    session.facts_ahead()
+
+
 @check(1, "system-check", "python manage.py check finds no problems", (1, "Start the project"))
 def system_check(session: Session):
     result = session.manage("check")

@@ -99,6 +99,12 @@ def has_post_model(session: Session):
     return [f"{found['label']} ({', '.join(found['user_fields'] + found['text_fields'])})"]
 
 
+def ahead(session: Session) -> None:
+    """The check of migrations reads the database's migration history: after `migrate`."""
+    migrated = session.manage_ahead("migrate", "--noinput")
+    session.manage_ahead("makemigrations", "--check", "--dry-run", after=migrated)
+
+
 @check(
     2,
     "migrations",

@@ -14,7 +14,6 @@ from cli.checks.session import (
     Session,
     SessionError,
     command_words,
-    free_port,
     procfile,
     tail,
 )
@@ -57,6 +56,42 @@ def web_command(session: Session) -> str:
     return processes["web"]
 
 
+POSTGRES_EXAMPLE = "postgres://retro:secret@db.example.com:5432/retrosocial"
+
+
+def production_settings(session: Session) -> tuple[int, dict[str, str]]:
+    """The port and environment of the production run (the same all session long)."""
+    port = session.port_for("production")
+    return port, session.production_env(PORT=str(port))
+
+
+def settings_environment(session: Session) -> dict[str, str]:
+    """Production settings with a secret key and hosts of the check's own choosing."""
+    return session.production_env(
+        SECRET_KEY=session.token("settings"), ALLOWED_HOSTS="retro.example.com,127.0.0.1"
+    )
+
+
+def ahead(session: Session) -> None:
+    """What the project says with production settings and with a PostgreSQL DATABASE_URL,
+    the migrations onto databases of the checks' own, and Heroku's build and release steps:
+    none of them depends on what the checks before them do."""
+    session.facts_ahead(settings_environment(session))
+    session.facts_ahead(session.dev_env(DATABASE_URL=POSTGRES_EXAMPLE))
+    other = session.dev_env(DATABASE_URL=f"sqlite:///{session.tmp / 'from-database-url.sqlite3'}")
+    session.manage_ahead("migrate", "--noinput", env=other)
+    server = session.services.get("postgres")
+    if server:
+        session.ahead(("postgres-migrate", server), lambda: migrate_on_postgres(session, server))
+    _, env = production_settings(session)
+    session.manage_ahead("collectstatic", "--noinput", env=env)
+    release = procfile(session.dir).get("release")
+    if release:
+        session.run_line_ahead(release, env)
+    else:
+        session.manage_ahead("migrate", "--noinput", env=env)
+
+
 def production_server(session: Session):
     """The site as Heroku runs it: collectstatic (the build), the release process, then the
     Procfile's web process with DEBUG unset, behind a (pretend) HTTPS router."""
@@ -68,8 +103,7 @@ def production_server(session: Session):
         )
     try:
         web = web_command(session)
-        port = free_port()
-        env = session.production_env(PORT=str(port))
+        port, env = production_settings(session)
         result = session.manage("collectstatic", "--noinput", env=env)
         if result.returncode != 0:
             raise SessionError(
@@ -135,8 +169,8 @@ def signup(session: Session):
     needs=["w1.system-check"],
 )
 def settings_from_environment(session: Session):
-    key = secrets.token_urlsafe(50)
-    env = session.production_env(SECRET_KEY=key, ALLOWED_HOSTS="retro.example.com,127.0.0.1")
+    env = settings_environment(session)
+    key = env["SECRET_KEY"]
     production = session.facts(env=env, key="production")
     seen = []
     if production["debug"]:
@@ -162,7 +196,7 @@ def settings_from_environment(session: Session):
     needs=["w1.migrate"],
 )
 def database_url(session: Session):
-    url = "postgres://retro:secret@db.example.com:5432/retrosocial"
+    url = POSTGRES_EXAMPLE
     database = session.facts(env=session.dev_env(DATABASE_URL=url), key="postgres")["database"]
     if not database["engine"].endswith("postgresql") or database["name"] != "retrosocial":
         raise CheckFailed(
@@ -170,7 +204,7 @@ def database_url(session: Session):
             f"ENGINE {database['engine']!r}, NAME {database['name']!r}",
             "read it with dj_database_url.config(default=…) in settings.py",
         )
-    other = session.tmp / "from-database-url.sqlite3"
+    other = session.tmp / "from-database-url.sqlite3"  # as in ahead()
     result = session.manage(
         "migrate", "--noinput", env=session.dev_env(DATABASE_URL=f"sqlite:///{other}")
     )
@@ -187,7 +221,8 @@ def database_url(session: Session):
         )
     server = session.services.get("postgres")
     if server:
-        return [migrate_on_postgres(session, server)]
+        work = lambda: migrate_on_postgres(session, server)  # noqa: E731
+        return [session.take(("postgres-migrate", server), work)]
     return ["PostgreSQL itself not tried: pass --postgres URL to migrate a database on it"]
 
 

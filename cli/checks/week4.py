@@ -199,6 +199,14 @@ def saved_without_redis(session: Session):
     return [f"posting took {took:.1f} s with Redis unreachable"]
 
 
+REDIS_EXAMPLE = "redis://127.0.0.1:6379/0"
+
+
+def ahead(session: Session) -> None:
+    """What the project says about its channel layer when REDIS_URL is set."""
+    session.facts_ahead(session.dev_env(REDIS_URL=REDIS_EXAMPLE))
+
+
 @check(
     4,
     "redis",
@@ -207,7 +215,7 @@ def saved_without_redis(session: Session):
     needs=["w1.system-check"],
 )
 def redis_layer(session: Session):
-    facts = session.facts(env=session.dev_env(REDIS_URL="redis://127.0.0.1:6379/0"), key="redis")
+    facts = session.facts(env=session.dev_env(REDIS_URL=REDIS_EXAMPLE), key="redis")
     backend = facts["channel_layer"]
     if not backend.startswith("channels_redis."):
         raise CheckFailed(

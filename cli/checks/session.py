@@ -271,14 +271,74 @@ class Session:
             raise SessionError(f"cannot run {self.python}: {error}") from None
 
     def shell(self, code: str, env: dict[str, str] | None = None, marker: str = "RETRO:"):
-        """Run Python in `manage.py shell` and return the JSON it prints after `marker`."""
-        result = self.manage("shell", "-c", code, env=env)
-        for line in result.stdout.splitlines():
+        """Run Python in `manage.py shell` and return the JSON it prints after `marker`. With the
+        development settings, the code runs in one `manage.py shell` kept open for the session
+        (each piece of code in fresh globals, the database connections closed after it, as a
+        new process would have them): starting Django again for each costs a second or more."""
+        key = _manage_key(("shell", "-c", code), env or self.dev_env(), None)
+        if env is None and key not in self._ahead:
+            printed = self._in_shell(code)
+        else:
+            printed = self.manage("shell", "-c", code, env=env).stdout
+        for line in printed.splitlines():
             if line.startswith(marker):
                 return json.loads(line[len(marker) :])
-        raise SessionError(
-            "`python manage.py shell` failed", seen=tail(result.stderr or result.stdout)
-        )
+        raise SessionError("`python manage.py shell` failed", seen=tail(printed))
+
+    def _in_shell(self, code: str, timeout: float = 90) -> str:
+        """What `code` prints (or its traceback) in the session's open development shell."""
+        import queue
+
+        worker = self.cache.get("shell")
+        if worker is None or worker.process.poll() is not None:
+            log = self.tmp / f"shell-{len(self.servers)}.log"
+            with self._lock, open(log, "w") as errors:
+                if self._closing:
+                    raise SessionError("the checks were stopped")
+                process = subprocess.Popen(
+                    [self.python, "manage.py", "shell", "-c", SHELL_WORKER],
+                    cwd=self.dir,
+                    env=self.dev_env(),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    text=True,
+                    start_new_session=True,
+                )
+            lines: queue.Queue = queue.Queue()
+
+            def read() -> None:
+                for line in process.stdout:
+                    lines.put(line)
+                lines.put(None)
+
+            threading.Thread(target=read, daemon=True).start()
+            worker = Server("shell", process, 0, log)
+            worker.lines = lines  # type: ignore[attr-defined]
+            self.cache["shell"] = worker
+            self.servers["shell"] = worker  # stopped with the servers
+        try:
+            worker.process.stdin.write(json.dumps(code) + "\n")
+            worker.process.stdin.flush()
+        except OSError:
+            pass  # it stopped: said below, with what it printed
+        limit = time.monotonic() + self.remaining(timeout)
+        while True:
+            try:
+                line = worker.lines.get(timeout=max(0.01, limit - time.monotonic()))
+            except queue.Empty:
+                worker.stop()
+                raise SessionError(
+                    f"`python manage.py shell` did not finish within {timeout:.0f} s"
+                ) from None
+            if line is None:
+                return worker.output()  # the shell stopped: its errors say why
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue  # something the project printed as Django started
+            if isinstance(answer, dict) and "printed" in answer:
+                return answer["printed"]
 
     def migrated(self) -> None:
         """Migrate the session's database once (raises if that fails)."""
@@ -482,6 +542,26 @@ def command_words(command: str) -> list[str]:
     except ValueError:
         return command.split()
 
+
+# The session's open development shell: runs each piece of code it is sent (one JSON string a
+# line) in fresh globals, as `manage.py shell -c` would, and answers with what it printed.
+SHELL_WORKER = r"""
+import contextlib as _contextlib, io as _io, json as _json, sys as _sys, traceback as _traceback
+from django.db import connections as _connections
+_fresh = dict(globals())
+_answer = _sys.stdout
+for _line in _sys.stdin:
+    _printed = _io.StringIO()
+    try:
+        with _contextlib.redirect_stdout(_printed), _contextlib.redirect_stderr(_printed):
+            exec(compile(_json.loads(_line), "<retro check>", "exec"), dict(_fresh))
+    except BaseException:
+        _printed.write(_traceback.format_exc())
+    finally:
+        _connections.close_all()
+    _answer.write(_json.dumps({"printed": _printed.getvalue()}) + "\n")
+    _answer.flush()
+"""
 
 # Printed by `manage.py shell -c` in the project: what a reviewer learns by reading settings.
 FACTS = r"""

@@ -132,7 +132,10 @@ def main() -> int:
             out = out.decode() if isinstance(out, bytes) else out
         took = time.monotonic() - began
         print(out, flush=True)
-        section = out.strip() or f"### {name}\n\nNo figures: the script printed nothing."
+        # The section starts at its heading (anything a library logged before it stays out).
+        heading = out.find("### ")
+        section = out[heading:].strip() if heading >= 0 else ""
+        section = section or f"### {name}\n\nNo figures: the script printed no section."
         if status != 0:
             why = "did not finish" if status is None else f"exited with status {status}"
             failed.append(name)

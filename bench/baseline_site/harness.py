@@ -54,9 +54,12 @@ class Site:
         os.environ.update(env)
         if not self.redis_url:
             os.environ.pop("REDIS_URL", None)
+        import logging
+
         import django
 
         django.setup()
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
         self.server = LiveServer(self.database, self.redis_url, **extra)
         self.posts = 0
         self.users: list = []
@@ -124,11 +127,19 @@ class Site:
             count += 1
             return execute(sql, params, many, context)
 
+        import logging
+
+        quiet = logging.getLogger("django.request")
+        level = quiet.level
+        if limit:
+            quiet.setLevel(logging.CRITICAL)  # stopping it on purpose is not a server error
         try:
             with connection.execute_wrapper(counted):
                 status = Client().get(path).status_code
         except Stopped:
             return 0, count, time.perf_counter() - start, True
+        finally:
+            quiet.setLevel(level)
         return status, count, time.perf_counter() - start, False
 
 

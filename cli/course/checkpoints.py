@@ -309,7 +309,10 @@ def _print_plans(plans: list[Plan], week: int, *, as_json: bool) -> None:
     console = output.stdout()
     for plan in plans:
         if not plan.changes:
-            console.print(Text(f"{plan.root}: already the week {week} checkpoint", style="bold"))
+            console.print(
+                Text(f"{plan.root}: already the week {week} checkpoint", style="bold"),
+                soft_wrap=True,
+            )
             continue
         created = " (a new folder)" if plan.create else ""
         console.print(
@@ -317,13 +320,14 @@ def _print_plans(plans: list[Plan], week: int, *, as_json: bool) -> None:
                 f"{plan.root}{created}: {len(plan.written)} to write, "
                 f"{len(plan.removed)} to remove",
                 style="bold",
-            )
+            ),
+            soft_wrap=True,
         )
         for rel in plan.written:
-            console.print(Text(f"  write   {rel}", style="green"))
+            console.print(Text(f"  write   {rel}", style="green"), soft_wrap=True)
         for rel in plan.removed:
-            console.print(Text(f"  remove  {rel}", style="red"))
-        console.print(Text(f"  saved first as: {plan.saved_as()}", style="dim"))
+            console.print(Text(f"  remove  {rel}", style="red"), soft_wrap=True)
+        console.print(Text(f"  saved first as: {plan.saved_as()}", style="dim"), soft_wrap=True)
     output.status("Dry run: nothing was changed.")
 
 
@@ -355,16 +359,15 @@ def checkpoint_backups(paths: PathsOption = None, json: JsonOption = False) -> N
         return
     rows = [
         [
-            str(backup.project),
+            backup.project.name,
             Path(backup.name).name if backup.kind == "archive" else backup.name,
-            backup.kind,
             backup.made.strftime("%Y-%m-%d %H:%M"),
             backup.label,
             str(backup.files),
         ]
         for backup in found
     ]
-    output.table(["project", "backup", "kind", "made", "saved", "files"], rows, empty="No backups.")
+    output.table(["project", "backup", "made", "saved", "files"], rows, empty="No backups.")
     if found:
         output.status("Bring one back with `retro checkpoint restore BACKUP --path PROJECT`.")
 

@@ -135,7 +135,7 @@ def check_one(course, chosen, weeks: list[int], root: Path, options: dict) -> Ou
     if failed:
         first = failed[0]
         outcome.first_failure = f"week {first.check.week} · {first.check.title}"
-        detail = first.hint or first.expected
+        detail = first.hint or (f"expected {first.expected}" if first.expected else "")
         if first.status == "blocked":
             detail = f"not run: it {first.expected}, which did not pass"
         outcome.hint = " ".join(detail.split())

@@ -237,7 +237,7 @@ def check(
     label = f"week {chosen.number}" if only or chosen.number == 1 else f"weeks 1–{chosen.number}"
     if not json:
         output.status(f"Checking {root} against {label}, on a copy …")
-        output.status(f"  Python: {interpreter} ({whose})")
+    output.status(f"  Python: {interpreter} ({whose})")  # on standard error, --json or not
     if whose == RETRO_OWN:
         output.status(f"  {NO_VENV_FIX}", style="yellow")
 

@@ -379,3 +379,24 @@ def test_every_course_command_has_help_with_an_example(command):
 def test_cancelled_is_one_status_in_the_help():
     result = CliRunner().invoke(app, ["--help"])
     assert "130 cancelled" in " ".join(result.output.split())
+
+
+def test_the_instructors_guide_is_linked_and_its_commands_exist():
+    guide = ROOT / "docs" / "instructors.md"
+    assert "(docs/instructors.md)" in (ROOT / "README.md").read_text()
+    text = guide.read_text()
+    for heading in ("Publishing", "What students run", "Checking the whole class",
+                    "What it costs in time", "Resetting", "stuck"):  # fmt: skip
+        assert heading in text, heading
+    commands = set()
+    for line in text.splitlines():
+        words = line.strip().split()
+        if words[:1] == ["retro"] and len(words) > 1:
+            group = CliRunner().invoke(app, [words[1], "--help"])
+            assert group.exit_code == 0, line
+            depth = 3 if "Commands:" in group.output and len(words) > 2 else 2
+            commands.add(tuple(words[1:depth]))
+    for command in commands:
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, command
+    assert {("class", "check"), ("checkpoint", "reset"), ("checkpoint", "restore")} <= commands

@@ -179,8 +179,10 @@ def save(root: Path, touched: list[str], label: str, stamp: str, message: str) -
         commit = gitops.git(top, *args, env=gitops.identity(top))
         gitops.git(top, "update-ref", f"refs/heads/{branch}", commit)
         return f"branch {branch} (commit {commit[:10]}) in {top}"
-    archive = _unique(root.parent / f"{root.name}-backup-{stamp}-{label}.tar.gz")
     rels = sorted(set(walk_saved(root)) | {rel for rel in touched if _exists(root / rel)})
+    if not rels:
+        return "nothing to save: the folder held no files of a project"
+    archive = _unique(root.parent / f"{root.name}-backup-{stamp}-{label}.tar.gz")
     partial = archive.with_name(f".{archive.name}.partial")
     try:
         with tarfile.open(partial, "w:gz") as tar:

@@ -85,8 +85,11 @@ def plan_reset(course, week, root: Path, *, create: bool = False) -> Plan:
     return plan
 
 
-# A folder holding only these is a new project: `git init`, a hosting service's first commit.
-NEW_FOLDER_ENTRIES = frozenset({".git", ".gitignore", "README.md", "README", "LICENSE", ".env"})
+# A folder holding only these is a new project: `git init`, a hosting service's first commit,
+# a virtual environment made first.
+NEW_FOLDER_ENTRIES = frozenset(
+    {".gitignore", "README.md", "README", "LICENSE", ".env", ".git", ".venv", "venv", "env"}
+)
 
 
 def check_target(course, root: Path, *, create: bool = False) -> None:

@@ -47,6 +47,7 @@ class Outcome:
     hint: str = ""
     lesson: str = ""  # "retro lesson show 2 --step 9"
     python: str = ""
+    whose: str = ""  # whose Python it is: given with --python, the project's .venv/, retro's own
     seconds: float = 0.0
 
     @property
@@ -66,6 +67,7 @@ class Outcome:
             "hint": self.hint or None,
             "lesson": self.lesson or None,
             "python": self.python,
+            "python_whose": self.whose,
             "seconds": round(self.seconds, 1),
         }
 
@@ -109,7 +111,7 @@ def check_one(course, chosen, weeks: list[int], root: Path, options: dict) -> Ou
             raise CLIError(f"{root} is not a folder")
         if not (root / "manage.py").is_file():
             raise CLIError(f"not a project folder (no manage.py in {root})")
-        outcome.python, _ = find_python(root, options["python"], project_first=True)
+        outcome.python, outcome.whose = find_python(root, options["python"], project_first=True)
         results = checks.run(
             root,
             weeks,
@@ -430,6 +432,17 @@ def class_check(
         output.stdout().print(Text(line, style="bold"))
     if report is not None:
         output.status(f"Report written to {report.expanduser().resolve()}")
+    from cli.course.project import RETRO_OWN
+
+    without = [outcome.student for outcome in outcomes if outcome.whose == RETRO_OWN]
+    if without:
+        shown = ", ".join(without[:5]) + (" …" if len(without) > 5 else "")
+        output.status(
+            f"{len(without)} projects have no virtual environment of their own and ran with "
+            f"retro's own Python ({shown}): pass --python with one that has the course's "
+            "packages",
+            style="yellow",
+        )
     if passed != len(outcomes):
         raise CLIError(
             f"{len(outcomes) - passed} of {len(outcomes)} projects did not pass",

@@ -181,7 +181,7 @@ def check(
         typer.Option(
             "--python",
             help="The Python that runs your project (default: your active virtual environment, "
-            "else .venv/ or venv/ in the project).",
+            "else .venv/ or venv/ in the project, else retro's own, with a warning).",
             show_default=False,
         ),
     ] = None,

@@ -210,6 +210,16 @@ class TestResetLosesNothing:
         assert compare_trees(project_files(project), COURSE.checkpoint_files(COURSE.week(2))) == []
         assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
 
+    def test_a_folder_with_only_a_virtual_environment_is_a_new_project(self, retro, tmp_path):
+        project = tmp_path / "ada"
+        (project / ".venv").mkdir(parents=True)
+        (project / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        run = retro("checkpoint", "reset", "1", "--path", str(project), "--yes")
+        assert run.returncode == 0, str(run)
+        assert "nothing to save" in run.stdout and list(tmp_path.glob("*.tar.gz")) == []
+        assert (project / ".venv" / "pyvenv.cfg").read_text() == "home = /usr/bin\n"
+        assert compare_trees(project_files(project), COURSE.checkpoint_files(COURSE.week(1))) == []
+
     def test_dry_run_lists_and_changes_nothing(self, retro, tmp_path):
         project = student_repo(tmp_path, week=2)
         (project / "posts" / "extra.py").write_text("EXTRA = 1\n")

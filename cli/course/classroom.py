@@ -32,6 +32,7 @@ class_app = typer.Typer(
 )
 
 REPORT_KINDS = (".html", ".csv", ".json")
+TIME_RAN_OUT = "the time limit for the checks ran out"  # cli/checks/session.py
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Outcome:
     first_failure: str = ""  # "week 2 · Posting from the home page"
     hint: str = ""
     lesson: str = ""  # "retro lesson show 2 --step 9"
+    timed_out: bool = False  # the time limit ran out: the result says little about the project
     python: str = ""
     whose: str = ""  # whose Python it is: given with --python, the project's .venv/, retro's own
     seconds: float = 0.0
@@ -66,6 +68,7 @@ class Outcome:
             "first_failure": self.first_failure or None,
             "hint": self.hint or None,
             "lesson": self.lesson or None,
+            "timed_out": self.timed_out,
             "python": self.python,
             "python_whose": self.whose,
             "seconds": round(self.seconds, 1),
@@ -140,6 +143,14 @@ def check_one(course, chosen, weeks: list[int], root: Path, options: dict) -> Ou
         detail = first.hint or (f"expected {first.expected}" if first.expected else "")
         if first.status == "blocked":
             detail = f"not run: it {first.expected}, which did not pass"
+        outcome.timed_out = outcome.seconds >= options["timeout"] - 1 or any(
+            TIME_RAN_OUT in r.seen for r in results
+        )
+        if outcome.timed_out:
+            detail = (
+                f"the time limit ({options['timeout']:.0f} s) ran out, so this may not be the "
+                "project's fault: check it again with a longer --timeout or fewer --jobs. " + detail
+            )
         outcome.hint = " ".join(detail.split())
         reference = step_reference(course, *first.check.step)
         if reference:
@@ -301,8 +312,13 @@ def class_check(
     ] = False,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", min=10, help="Time limit for one project's checks, in seconds."),
-    ] = 300,
+        typer.Option(
+            "--timeout",
+            min=10,
+            help="Time limit for one project's checks, in seconds (projects checked side by "
+            "side slow each other down).",
+        ),
+    ] = 600,
     postgres: Annotated[
         str | None,
         typer.Option(
@@ -434,6 +450,14 @@ def class_check(
         output.status(f"Report written to {report.expanduser().resolve()}")
     from cli.course.project import RETRO_OWN
 
+    timed_out = [outcome.student for outcome in outcomes if outcome.timed_out]
+    if timed_out:
+        output.status(
+            f"The time limit ran out for {len(timed_out)} projects ({', '.join(timed_out[:5])}"
+            f"{' …' if len(timed_out) > 5 else ''}): check them again with a longer --timeout "
+            "or fewer --jobs",
+            style="yellow",
+        )
     without = [outcome.student for outcome in outcomes if outcome.whose == RETRO_OWN]
     if without:
         shown = ", ".join(without[:5]) + (" …" if len(without) > 5 else "")

@@ -91,6 +91,20 @@ def test_a_class_file_with_comments_and_projects_that_cannot_be_checked(tmp_path
     assert rows[0]["project"] == str(tmp_path / "class" / "notes")
 
 
+def test_a_project_cut_short_by_the_time_limit_says_so(tmp_path, student_python):
+    slow = copy_checkpoint(1, tmp_path / "slow")
+    manage = slow / "manage.py"
+    manage.write_text("import time\ntime.sleep(120)\n" + manage.read_text())
+    run = retro_class(
+        tmp_path, "1", str(slow), "--python", student_python, "--timeout", "10", "--json"
+    )
+    assert run.returncode == ExitCode.CHECK_FAILED, run.stderr
+    (row,) = json.loads(run.stdout)["students"]
+    assert row["status"] == "failed" and row["timed_out"] is True
+    assert row["hint"].startswith("the time limit (10 s) ran out")
+    assert "--timeout" in run.stderr and "slow" in run.stderr
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -161,7 +161,8 @@ def check_one(course, chosen, weeks: list[int], root: Path, options: dict) -> Ou
 def run_class(course, chosen, weeks, roots, options, jobs, on_done) -> list[Outcome]:
     outcomes: dict[Path, Outcome] = {}
     lock = threading.Lock()
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         futures = {
             pool.submit(check_one, course, chosen, weeks, root, options): root for root in roots
         }
@@ -170,6 +171,19 @@ def run_class(course, chosen, weeks, roots, options, jobs, on_done) -> list[Outc
             with lock:
                 outcomes[futures[future]] = outcome
                 on_done(outcome, len(outcomes), len(roots))
+    except KeyboardInterrupt:
+        # Ctrl-C: start no other project, let those running end and stop their servers and
+        # temporary databases, then exit as cancelled (130).
+        from cli import output
+
+        output.status(
+            "Cancelled: no other project starts; waiting for those being checked to stop "
+            "their servers and remove their temporary folders …",
+            style="yellow",
+        )
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [outcomes[root] for root in roots]
 
 

@@ -11,13 +11,8 @@ shown as a table, printed as JSON (`--json`), written for sharing (`--report cla
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -159,6 +154,9 @@ def check_one(course, chosen, weeks: list[int], root: Path, options: dict) -> Ou
 
 
 def run_class(course, chosen, weeks, roots, options, jobs, on_done) -> list[Outcome]:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     outcomes: dict[Path, Outcome] = {}
     lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=jobs)
@@ -206,6 +204,8 @@ def _cells(outcome: Outcome) -> list[str]:
 
 
 def write_report(path: Path, summary: dict, outcomes: list[Outcome]) -> None:
+    import csv
+    import io
     import json
 
     suffix = path.suffix.lower()
@@ -229,6 +229,8 @@ def write_report(path: Path, summary: dict, outcomes: list[Outcome]) -> None:
 
 
 def _html(summary: dict, outcomes: list[Outcome]) -> str:
+    import html
+
     escape = html.escape
     rows = []
     for outcome in outcomes:

@@ -319,8 +319,8 @@ def find(root: Path) -> list[Backup]:
         try:
             with tarfile.open(archive) as tar:
                 count = sum(1 for member in tar.getmembers() if not member.isdir())
-        except (OSError, tarfile.TarError):
-            count = 0
+        except (OSError, EOFError, tarfile.TarError):
+            count = 0  # damaged: listed all the same, and `restore` says why it cannot read it
         made = datetime.fromtimestamp(archive.stat().st_mtime).astimezone()
         found.append(Backup("archive", str(archive), root, made, _label(archive.name), files=count))
     return sorted(found, key=lambda backup: (backup.made, backup.name))
@@ -390,7 +390,17 @@ def contents(backup: Backup) -> dict[str, Saved]:
         for (rel, mode, _sha), data in zip(wanted, blobs, strict=True):
             files[rel] = Saved(data, mode)
         return files
-    with tarfile.open(backup.name) as tar:
+    try:
+        return _archive_contents(Path(backup.name))
+    except (OSError, EOFError, tarfile.TarError) as error:
+        raise CLIError(
+            f"cannot read the backup {backup.name}: {error}", code=ExitCode.PROJECT
+        ) from None
+
+
+def _archive_contents(archive: Path) -> dict[str, Saved]:
+    files: dict[str, Saved] = {}
+    with tarfile.open(archive) as tar:
         for member in tar.getmembers():
             parts = PurePosixPath(member.name).parts
             if len(parts) < 2 or ".." in parts or PurePosixPath(member.name).is_absolute():

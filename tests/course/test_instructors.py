@@ -306,6 +306,17 @@ class TestBackupsAndRestore:
         assert run.returncode == 0, str(run)
         assert snapshot(project) == before
 
+    def test_a_damaged_archive_is_a_clear_error_and_changes_nothing(self, retro, tmp_path):
+        project = copy_checkpoint(1, tmp_path / "ada")
+        retro.ok("checkpoint", "reset", "2", "--path", str(project), "--yes")
+        (archive,) = tmp_path.glob("ada-backup-*.tar.gz")
+        archive.write_bytes(archive.read_bytes()[:100])
+        before = snapshot(project)
+        run = retro("checkpoint", "restore", "--path", str(project), "--yes")
+        assert run.returncode == ExitCode.PROJECT, str(run)
+        assert f"cannot read the backup {archive}" in run.stderr
+        assert snapshot(project) == before
+
     def test_no_backup_or_an_unknown_one(self, retro, tmp_path):
         project = copy_checkpoint(1, tmp_path / "ada")
         run = retro("checkpoint", "restore", "--path", str(project), "--yes")

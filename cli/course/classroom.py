@@ -136,6 +136,10 @@ def check_one(course, chosen, weeks: list[int], root: Path, options: dict) -> Ou
         first = failed[0]
         outcome.first_failure = f"week {first.check.week} · {first.check.title}"
         detail = first.hint or (f"expected {first.expected}" if first.expected else "")
+        if first.expected == first.check.title and not first.hint:
+            # the project could not be run for it (cli.checks.run: a SessionError): say why
+            seen = (first.seen or "").strip().splitlines()
+            detail = f"could not run it: {seen[0] if seen else 'no output'}"
         if first.status == "blocked":
             detail = f"not run: it {first.expected}, which did not pass"
         outcome.timed_out = outcome.seconds >= options["timeout"] - 1 or any(

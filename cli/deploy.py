@@ -4,7 +4,7 @@ to Heroku step by step (`heroku`), then follow it there (`logs`, `status`).
 
 Exit status: 0 when done; 9 (deploy_failed) when a step fails — Postgres or Redis unreachable,
 a port in use, a Heroku step refused; 4 (auth) when the Heroku CLI is not logged in; 10
-(project) outside a project with a Procfile; 1 when a Heroku deploy is not confirmed.
+(project) outside a project with a Procfile; 130 (cancelled) when a deploy is not confirmed.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def confirm(app_name: str | None, postgres_plan: str, redis_plan: str) -> None:
         typer.echo()
         answer = False
     if not answer:
-        raise CLIError("not confirmed; nothing was changed", ExitCode.ERROR,
+        raise CLIError("not confirmed; nothing was changed", ExitCode.CANCELLED,
                        hint="pass --yes to deploy without being asked")
 
 

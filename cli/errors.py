@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 8  # `retro check` / `retro doctor` found problems
     DEPLOY_FAILED = 9  # a deploy step failed
     PROJECT = 10  # not a project folder, or the project cannot be read
+    CANCELLED = 130  # a confirmation declined, or Ctrl-C: nothing was changed
 
 
 EXIT_CODES_HELP = "Exit status: " + ", ".join(

@@ -77,7 +77,7 @@ def main() -> None:
         _report(error.message, error.hint)
         sys.exit(int(error.code))
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(int(ExitCode.CANCELLED))
     except Exception as error:  # a bug: still no traceback unless asked for
         if os.environ.get("RETRO_DEBUG"):
             raise

@@ -1,7 +1,8 @@
 """
 The course commands: `retro lesson list|show|diff`, `retro check`, `retro doctor` for students,
-`retro checkpoint list|reset|publish` for instructors. The course itself (weeks, lessons,
-checkpoints, which files are the student's project) is described in lessons/course.toml.
+`retro checkpoint list|reset|backups|restore|publish` and `retro class check` for instructors.
+The course itself (weeks, lessons, checkpoints, which files are the student's project) is
+described in lessons/course.toml.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from cli.course import checkpoints, doctor, student
+    from cli.course import checkpoints, classroom, doctor, student
 
     student.register(app)
     doctor.register(app)
     checkpoints.register(app)
+    classroom.register(app)

@@ -4,6 +4,10 @@
 
 The project is looked at with its own Python (the active virtual environment, or the
 project's .venv/), in the environment of this terminal, as `python manage.py` would see it.
+The first lines say which Python that is and whose; a project without a virtual environment of
+its own is a problem (✗), and what follows is then retro's own Python. `manage.py check`, the
+database and Redis are each checked on their own: settings that refuse to load without DEBUG
+are read again with DEBUG=1, else the database and Redis come from DATABASE_URL and REDIS_URL.
 """
 
 from __future__ import annotations
@@ -98,18 +102,40 @@ print("RETRO:" + json.dumps(result, default=str))
 
 
 def run(
-    argv: list[str], cwd: Path | None = None, timeout: float = 30
+    argv: list[str],
+    cwd: Path | None = None,
+    timeout: float = 30,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess | None:
+    import os
+
     try:
-        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            argv,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **env} if env else None,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
 
 
-def machine_lines(python: str, root: Path | None) -> tuple[list[Line], dict]:
-    import json
+def machine_lines(python: str, root: Path | None, whose: str = "") -> tuple[list[Line], dict]:
+    from cli.course.project import NO_VENV_FIX, RETRO_OWN
 
     lines: list[Line] = []
+    if whose == RETRO_OWN and root is not None:
+        lines.append(
+            Line(
+                PROBLEM,
+                "the project's virtual environment",
+                f"none: no .venv/ or venv/ in {root}, and none active; what follows is "
+                f"retro's own Python ({python}), not the project's",
+                NO_VENV_FIX,
+            )
+        )
     result = run([python, "-c", PROBE, str(root or Path.cwd())])
     if result is None or result.returncode != 0:
         lines.append(
@@ -122,26 +148,31 @@ def machine_lines(python: str, root: Path | None) -> tuple[list[Line], dict]:
             )
         )
         return lines, {}
+    import json
+
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     version = tuple(int(part) for part in probe["python"].split("."))
     lines.append(
         Line(
             OK if version >= (3, 10) else PROBLEM,
             f"Python {probe['python']}",
-            python,
+            f"{python} ({whose})" if whose else python,
             "" if version >= (3, 10) else "Django 5.2 needs Python 3.10 or newer",
         )
     )
-    lines.append(
-        Line(OK, "a virtual environment", probe["prefix"])
-        if probe["venv"]
-        else Line(
-            PROBLEM,
-            "a virtual environment",
-            f"{python} is the system's Python",
-            "python3 -m venv .venv && source .venv/bin/activate",
+    if whose == RETRO_OWN and root is not None:
+        pass  # said above: the project has none
+    elif probe["venv"]:
+        lines.append(Line(OK, "a virtual environment", probe["prefix"]))
+    else:
+        lines.append(
+            Line(
+                PROBLEM,
+                "a virtual environment",
+                f"{python} is the system's Python",
+                "python3 -m venv .venv && source .venv/bin/activate",
+            )
         )
-    )
     django = probe["django"]
     if django and django.startswith("5.2"):
         lines.append(Line(OK, f"Django {django}"))
@@ -189,8 +220,20 @@ def machine_lines(python: str, root: Path | None) -> tuple[list[Line], dict]:
     return lines, probe
 
 
-def project_lines(python: str, root: Path) -> list[Line]:
+def read_settings(python: str, root: Path, env: dict[str, str] | None = None) -> dict | None:
     import json
+
+    shell = run([python, "manage.py", "shell", "-c", SETTINGS], cwd=root, timeout=60, env=env)
+    for text in shell.stdout.splitlines() if shell else []:
+        if text.startswith("RETRO:"):
+            return json.loads(text[len("RETRO:") :])
+    return None
+
+
+def project_lines(python: str, root: Path) -> list[Line]:
+    """`manage.py check`, then the settings, the database and Redis, each on its own: one
+    failing does not hide the others."""
+    import os
 
     lines: list[Line] = []
     check = run([python, "manage.py", "check"], cwd=root, timeout=60)
@@ -203,15 +246,26 @@ def project_lines(python: str, root: Path) -> list[Line]:
             else "read the error above; `retro lesson show` has an “If it broke” section"
         )
         lines.append(Line(PROBLEM, "python manage.py check", last[:160], fix))
-        return lines
-    lines.append(Line(OK, "python manage.py check", "no issues"))
-    shell = run([python, "manage.py", "shell", "-c", SETTINGS], cwd=root, timeout=60)
-    facts = None
-    for text in shell.stdout.splitlines() if shell else []:
-        if text.startswith("RETRO:"):
-            facts = json.loads(text[len("RETRO:") :])
+    else:
+        lines.append(Line(OK, "python manage.py check", "no issues"))
+    facts = read_settings(python, root)
+    note = ""
+    if facts is None and os.environ.get("DEBUG") != "1":
+        # Settings that refuse to load without DEBUG still say where the database and Redis
+        # are: read them in development mode to look further.
+        facts = read_settings(python, root, {"DEBUG": "1"})
+        note = " (settings read with DEBUG=1)"
     if facts is None:
-        lines.append(Line(PROBLEM, "the project's settings", "manage.py shell failed"))
+        lines.append(
+            Line(
+                PROBLEM,
+                "the project's settings",
+                "manage.py shell could not load them; the database and Redis are checked "
+                "from DATABASE_URL and REDIS_URL",
+                "fix what python manage.py check says first",
+            )
+        )
+        lines += environment_lines(python, root)
         return lines
     apps = facts["apps"]
     if "channels" in apps or facts["layer"]:
@@ -241,9 +295,11 @@ def project_lines(python: str, root: Path) -> list[Line]:
             fix = "python manage.py migrate"
         else:
             fix = "check DATABASE_URL"
-        lines.append(Line(PROBLEM, f"the database ({engine})", facts["database_error"][:160], fix))
+        lines.append(
+            Line(PROBLEM, f"the database ({engine})", facts["database_error"][:160] + note, fix)
+        )
     else:
-        lines.append(Line(OK, f"the database ({engine})", f"{where} answers"))
+        lines.append(Line(OK, f"the database ({engine})", f"{where} answers{note}"))
         migrated = run([python, "manage.py", "migrate", "--check"], cwd=root, timeout=60)
         if migrated is not None and migrated.returncode != 0:
             lines.append(
@@ -258,10 +314,42 @@ def project_lines(python: str, root: Path) -> list[Line]:
             lines.append(Line(OK, "migrations applied"))
     if facts["layer"].startswith("channels_redis"):
         lines.append(redis_line(python, root, facts["redis"]))
+        lines[-1].detail += note
     elif facts["layer"]:
         lines.append(Line(SKIP, "Redis", "the in-memory channel layer is in use (REDIS_URL unset)"))
     else:
         lines.append(Line(SKIP, "Redis", "not needed until week 4"))
+    return lines
+
+
+def environment_lines(python: str, root: Path) -> list[Line]:
+    """The database and Redis from the environment alone, when the settings cannot load."""
+    import os
+
+    lines = []
+    database = os.environ.get("DATABASE_URL", "")
+    if database.startswith(("postgres://", "postgresql://")):
+        code = "import sys, psycopg\npsycopg.connect(sys.argv[1], connect_timeout=3).close()\n"
+        result = run([python, "-c", code, database], cwd=root, timeout=20)
+        if result is not None and result.returncode == 0:
+            lines.append(Line(OK, "the database (postgresql)", "DATABASE_URL answers"))
+        else:
+            error = (result.stderr.strip().splitlines() or ["no answer"])[-1] if result else ""
+            lines.append(
+                Line(
+                    PROBLEM,
+                    "the database (postgresql)",
+                    f"DATABASE_URL: {error[:140] or 'no answer'}",
+                    "start PostgreSQL (sudo service postgresql start, or brew services start "
+                    "postgresql@17), create the database (createdb NAME), or fix DATABASE_URL",
+                )
+            )
+    else:
+        lines.append(Line(SKIP, "the database", "not checked: the settings did not load"))
+    if os.environ.get("REDIS_URL"):
+        lines.append(redis_line(python, root, [os.environ["REDIS_URL"]]))
+    else:
+        lines.append(Line(SKIP, "Redis", "REDIS_URL is unset"))
     return lines
 
 
@@ -336,13 +424,13 @@ def doctor(
     from rich.text import Text
 
     from cli import output
-    from cli.course.project import project_python
+    from cli.course.project import find_python
     from cli.errors import CLIError, ExitCode
 
     root = (path or Path.cwd()).expanduser().resolve()
     project = root if (root / "manage.py").is_file() else None
-    interpreter = project_python(root, python)
-    lines, _ = machine_lines(interpreter, project)
+    interpreter, whose = find_python(root, python)
+    lines, _ = machine_lines(interpreter, project, whose)
     if project is None:
         lines.append(
             Line(
@@ -352,7 +440,9 @@ def doctor(
                 "cd into your project folder, or pass --path DIR",
             )
         )
-    elif not any(line.status == PROBLEM for line in lines[:3]):
+    elif any(line.what == "Python" and line.status == PROBLEM for line in lines):
+        pass  # this Python does not run: nothing more to learn from it
+    else:
         lines += project_lines(interpreter, project)
     lines.append(
         Line(

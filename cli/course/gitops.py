@@ -145,3 +145,31 @@ def unique_branch(repo: Path, name: str) -> str:
         candidate = f"{name}-{number}"
         number += 1
     return candidate
+
+
+def cat_blobs(repo: Path, shas: list[str]) -> list[bytes]:
+    """The contents of blobs, byte for byte, in the order asked (one `git cat-file --batch`)."""
+    if not shas:
+        return []
+    result = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch"],
+        input="".join(f"{sha}\n" for sha in shas).encode(),
+        capture_output=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise CLIError(f"git cat-file failed in {repo}", code=ExitCode.ERROR)
+    out, position, blobs = result.stdout, 0, []
+    for _ in shas:
+        end = out.index(b"\n", position)
+        header = out[position:end].split()
+        if len(header) != 3:
+            raise CLIError(f"a backup's file is missing in {repo}", code=ExitCode.ERROR)
+        size = int(header[2])
+        blobs.append(out[end + 1 : end + 1 + size])
+        position = end + 1 + size + 1
+    return blobs
+
+
+def is_bare(repo: Path) -> bool:
+    return git(repo, "rev-parse", "--is-bare-repository", check=False) == "true"

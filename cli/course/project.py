@@ -29,21 +29,46 @@ def project_dir(path: Path | None, *, must_exist: bool = True) -> Path:
 
 
 def project_python(root: Path, explicit: str | None = None) -> str:
-    """The interpreter that runs the project: --python, else the active virtual environment,
-    else the project's .venv/ or venv/, else the one running retro."""
+    """The interpreter that runs the project (see find_python)."""
+    return find_python(root, explicit)[0]
+
+
+RETRO_OWN = "retro's own Python: the project has no virtual environment"
+
+
+def find_python(
+    root: Path, explicit: str | None = None, *, project_first: bool = False
+) -> tuple[str, str]:
+    """The interpreter that runs the project, and whose it is, in words: --python, else the
+    active virtual environment, else the project's .venv/ or venv/, else the one running retro
+    (RETRO_OWN; an active environment that is retro's own counts as that too). With
+    `project_first` (a class: many projects), the project's own comes before the active one."""
     if explicit:
         found = shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
         if not found:
             raise CLIError(f"no Python at {explicit}", code=ExitCode.USAGE)
-        return str(Path(found).absolute())
-    candidates = []
+        return str(Path(found).absolute()), "given with --python"
+    own = Path(sys.prefix).resolve()
+    active = []
     if os.environ.get("VIRTUAL_ENV"):
-        candidates.append(Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python")
-    candidates += [root / ".venv" / "bin" / "python", root / "venv" / "bin" / "python"]
-    for candidate in candidates:
+        folder = Path(os.environ["VIRTUAL_ENV"])
+        if folder.resolve() != own:
+            active.append((folder / "bin" / "python", "the active virtual environment"))
+    projects = [
+        (root / ".venv" / "bin" / "python", "the project's .venv/"),
+        (root / "venv" / "bin" / "python", "the project's venv/"),
+    ]
+    candidates = projects + active if project_first else active + projects
+    for candidate, whose in candidates:
         if candidate.is_file():
-            return str(candidate)
-    return sys.executable
+            return str(candidate), whose
+    return sys.executable, RETRO_OWN
+
+
+NO_VENV_FIX = (
+    "make the project's own: python3 -m venv .venv && . .venv/bin/activate && "
+    "pip install -r requirements.txt (or pass --python)"
+)
 
 
 # -- progress: which weeks a project passed, as `retro check` last saw it ---------------------

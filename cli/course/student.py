@@ -70,7 +70,12 @@ def lesson_list(path: PathOption = None, json: JsonOption = False) -> None:
     )
 
 
-@lesson_app.command("show", epilog=examples("retro lesson show 1", "retro lesson show 2 --step 4"))
+@lesson_app.command(
+    "show",
+    epilog=examples(
+        "retro lesson show 1", "retro lesson show 2 --step 4", "retro lesson show 3 --no-pager"
+    ),
+)
 def lesson_show(
     week: WeekArgument,
     step: Annotated[
@@ -79,8 +84,19 @@ def lesson_show(
     plain: Annotated[
         bool, typer.Option("--plain", help="The lesson's Markdown source, as it is.")
     ] = False,
+    pager: Annotated[
+        bool,
+        typer.Option(
+            "--pager/--no-pager",
+            help="Page the lesson through $PAGER (else less) when the output is a terminal.",
+        ),
+    ] = True,
 ) -> None:
-    """Show a week's lesson in the terminal, its code highlighted."""
+    """Show a week's lesson in the terminal, its code highlighted.
+
+    In a terminal a long lesson is paged: $PAGER if set, else less (with LESS=-FRX unless LESS
+    is set: colours kept, and short text printed without paging). Piped, it is printed as is.
+    """
     from cli import output
     from cli.course import lesson as lessons
     from cli.course import model
@@ -93,7 +109,15 @@ def lesson_show(
     if plain:
         typer.echo(text, nl=False)
         return
-    output.stdout().print(render_markdown(text))
+    console = output.stdout()
+    if pager and console.is_terminal:
+        import os
+
+        os.environ.setdefault("LESS", "-FRX")
+        with console.pager(styles=True):
+            console.print(render_markdown(text))
+    else:
+        console.print(render_markdown(text))
     if step:
         last = len(parsed.steps)
         following = (
@@ -157,7 +181,7 @@ def check(
         typer.Option(
             "--python",
             help="The Python that runs your project (default: your active virtual environment, "
-            "else .venv/ or venv/ in the project).",
+            "else .venv/ or venv/ in the project, else retro's own, with a warning).",
             show_default=False,
         ),
     ] = None,
@@ -199,20 +223,23 @@ def check(
     """
     from cli import checks, output
     from cli.course import model
-    from cli.course.project import project_dir, project_python, record_progress
+    from cli.course.project import NO_VENV_FIX, RETRO_OWN, find_python, project_dir, record_progress
     from cli.course.render import print_results
     from cli.errors import CLIError, ExitCode
 
     course = model.load()
     chosen = course.week(week)
     root = project_dir(path)
-    interpreter = project_python(root, python)
+    interpreter, whose = find_python(root, python)
     weeks = (
         [chosen.number] if only else [w.number for w in course.weeks if w.number <= chosen.number]
     )
     label = f"week {chosen.number}" if only or chosen.number == 1 else f"weeks 1–{chosen.number}"
     if not json:
-        output.status(f"Checking {root} against {label}, on a copy (Python: {interpreter}) …")
+        output.status(f"Checking {root} against {label}, on a copy …")
+    output.status(f"  Python: {interpreter} ({whose})")  # on standard error, --json or not
+    if whose == RETRO_OWN:
+        output.status(f"  {NO_VENV_FIX}", style="yellow")
 
     def progress(result: checks.Result) -> None:
         if json:

@@ -73,6 +73,24 @@ class TestLesson:
         assert "posts/models.py" in run.stdout
         assert "Step 4 of" in run.stderr
 
+    def test_show_pages_through_the_pager_in_a_terminal(self, tmp_path):
+        from tests.course.test_instructors import in_terminal
+
+        paged = tmp_path / "paged.txt"
+        env = {
+            **os.environ,
+            "RETRO_CONFIG_DIR": str(tmp_path),
+            "PAGER": f"cat > {paged}",
+            "MANPAGER": "",
+        }
+        status, printed = in_terminal(["lesson", "show", "2"], b"", env)
+        assert status == 0, printed
+        text = paged.read_text()
+        assert "The Post model" in text and "posts/models.py" in text
+        assert "The Post model" not in printed  # it went through the pager
+        status, printed = in_terminal(["lesson", "show", "2", "--no-pager"], b"", env)
+        assert status == 0 and "The Post model" in printed
+
     def test_show_plain_is_the_markdown(self, retro):
         run = retro.ok("lesson", "show", "week-1", "--plain")
         assert run.stdout == (ROOT / "lessons" / "week-1.md").read_text()
@@ -233,6 +251,7 @@ class TestReset:
         assert run.returncode == 2 and "holds the course itself" in run.stderr
 
     def test_an_empty_folder_becomes_the_checkpoint(self, retro, tmp_path):
+        (tmp_path / "new").mkdir()
         run = retro("checkpoint", "reset", "2", "--path", str(tmp_path / "new"), "--yes")
         assert run.returncode == 0, str(run)
         assert (
@@ -369,6 +388,44 @@ class TestDoctor:
         heroku.login("ada@example.com")
         run = self.doctor(retro, project, student_python, **env)
         assert "✓ logged in to Heroku  ada@example.com" in run.stdout
+
+    def test_a_project_without_a_virtual_environment_says_whose_python_it_is(self, retro, tmp_path):
+        project = copy_checkpoint(1, tmp_path / "ada")
+        env = {"VIRTUAL_ENV": "", "DEBUG": "1"}
+        run = retro("doctor", "--path", str(project), **env)
+        assert run.returncode == 8, str(run)
+        out = " ".join(run.stdout.split())
+        assert "✗ the project's virtual environment none: no .venv/ or venv/ in" in out
+        assert f"retro's own Python ({sys.executable}), not the project's" in out
+        assert "python3 -m venv .venv" in out
+        assert "✓ a virtual environment" not in out
+        check = retro("check", "1", "--path", str(project), "--timeout", "10", "--json", **env)
+        assert f"Python: {sys.executable} (retro's own Python" in " ".join(check.stderr.split())
+
+    def test_the_projects_own_venv_is_named_as_such(self, retro, student_python, tmp_path):
+        project = copy_checkpoint(1, tmp_path / "ada")
+        venv = Path(student_python).parent.parent
+        (project / ".venv").symlink_to(venv, target_is_directory=True)
+        run = retro("doctor", "--path", str(project), "--json", VIRTUAL_ENV="", DEBUG="1")
+        first = run.json()[0]
+        assert first["what"].startswith("Python 3.")
+        assert first["detail"] == f"{project / '.venv' / 'bin' / 'python'} (the project's .venv/)"
+
+    def test_without_debug_the_database_and_redis_are_still_checked(
+        self, retro, student_python, tmp_path
+    ):
+        project = copy_checkpoint(4, tmp_path / "ada")
+        run = self.doctor(
+            retro, project, student_python, DEBUG="",
+            DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere",
+            REDIS_URL="redis://127.0.0.1:9/0",
+        )  # fmt: skip
+        assert run.returncode == 8
+        out = " ".join(run.stdout.split())
+        assert "✗ python manage.py check" in out and "export DEBUG=1" in out
+        assert "✗ the database (postgresql)" in out and "start PostgreSQL" in out
+        assert "✗ Redis redis://127.0.0.1:9/0" in out and "start Redis" in out
+        assert "(settings read with DEBUG=1)" in out
 
     def test_outside_a_project(self, retro, student_python, tmp_path):
         run = self.doctor(retro, tmp_path, student_python)

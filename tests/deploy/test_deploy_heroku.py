@@ -237,7 +237,7 @@ class TestConfirmation:
     def test_no_is_the_default_and_changes_nothing(self, fake_heroku, project):
         run = deploy(fake_heroku, project, "--app", APP, input="\n")
 
-        assert run.returncode == ExitCode.ERROR
+        assert run.returncode == ExitCode.CANCELLED == 130
         assert "bills your Heroku account" in run.stdout
         assert "not confirmed; nothing was changed" in run.stderr
         assert fake_heroku.calls() == []

@@ -102,7 +102,7 @@ def site(database: LiveDatabase, redis_url: str, variant: str = "site", **env: s
     consumer per socket in a group, channels-redis's core RedisChannelLayer); "pubsub": the
     same consumer through RedisPubSubChannelLayer. The last two are bench/baseline/.
     """
-    extra = dict(CHANNEL_LAYER_PREFIX=f"bench{uuid.uuid4().hex[:8]}", **env)
+    extra = {"CHANNEL_LAYER_PREFIX": f"bench{uuid.uuid4().hex[:8]}", **env}
     if variant == "site":
         return LiveServer(database, redis_url=redis_url, **extra)
     extra.update(DJANGO_SETTINGS_MODULE=BASELINE_SETTINGS, BENCH_LAYER=variant)

@@ -154,3 +154,20 @@ def measure(sent: list[dict], listeners: Listeners, sockets_wanted: int) -> dict
         "post_p99": pct(post_ms, 99),
         "closed_early": sum(1 for code in listeners.closes if code is not None),
     }
+
+
+async def fan(ws_urls: list[str], origins: list[str | None], size: int, post_url: str,
+              tokens: list[str], posts: int, rate: float, label: str,
+              publish: tuple[str, str] | None = None, idle: float = 15.0,
+              cap: float = 180.0) -> dict:
+    """Open size sockets over ws_urls, make the posts through post_url, measure."""
+    listeners = await Listeners().open(ws_urls, size, origins)
+    try:
+        await asyncio.sleep(1.0)  # let the last subscriptions land
+        sent = await post(post_url, tokens, posts, rate, label, publish)
+        await listeners.wait_for(size * posts, idle=idle, cap=cap)
+    finally:
+        await listeners.close()
+    result = measure(sent, listeners, size)
+    result["first_failure"] = listeners.failures[0] if listeners.failures else ""
+    return result

@@ -268,7 +268,7 @@ def start_clients(kinds: list[str], server: LiveServer, alice, bob) -> dict[str,
 
 
 def fault(case: str, outage: float, redis: RedisServer, server: LiveServer,
-          cluster: PostgresCluster) -> None:
+          cluster: PostgresCluster | None) -> None:
     if case == "redis-stop":
         redis.stop()
         time.sleep(outage)
@@ -282,6 +282,8 @@ def fault(case: str, outage: float, redis: RedisServer, server: LiveServer,
         time.sleep(1)
         server.start(timeout=60)
     elif case == "postgres-restart":
+        if cluster is None:
+            raise Failure("the PostgreSQL case needs a cluster of its own")
         cluster.stop()
         time.sleep(2)
         cluster.start()
@@ -289,8 +291,12 @@ def fault(case: str, outage: float, redis: RedisServer, server: LiveServer,
         raise Failure(f"unknown case {case!r}")
 
 
-def run_case(case: str, args, cluster: PostgresCluster) -> list[list[object]]:
-    database = LiveDatabase(cluster.url)
+def run_case(case: str, args, server_url: str,
+             cluster: PostgresCluster | None = None) -> list[list[object]]:
+    """One case on a fresh database on the PostgreSQL server at server_url (the cluster's own
+    when there is one); rows of the table: case, client, items, sent, saved, received once,
+    duplicates, missing."""
+    database = LiveDatabase(server_url)
     redis = RedisServer().start()
     server = LiveServer(database, redis_url=redis.url,
                         CHANNEL_LAYER_PREFIX=f"chaos{free_port()}").start(timeout=60)
@@ -348,7 +354,7 @@ def parse_list(text: str, allowed: list[str], what: str) -> list[str]:
     return items
 
 
-def main(argv: list[str] | None = None) -> int:
+def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -361,8 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=60.0,
                         help="longest wait for the clients to catch up (default: 60)")
     args = parser.parse_args(argv)
-    cases = parse_list(args.cases, CASES, "case")
+    args.cases = parse_list(args.cases, CASES, "case")
     args.clients = parse_list(args.clients, CLIENTS, "client")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = options(argv)
+    cases = args.cases
     if not 0 < args.outage <= 120 or args.interval <= 0:
         print("chaos: --outage takes 0 to 120 seconds, --interval more than 0", file=sys.stderr)
         return 2
@@ -381,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         for case in cases:
             print(f"  … {case}", file=sys.stderr, flush=True)
             try:
-                rows += run_case(case, args, cluster)
+                rows += run_case(case, args, cluster.url, cluster)
             except Failure as exc:
                 rows.append([case, "–", "–", "", "", "", "", f"failed: {str(exc)[:150]}"])
     finally:

@@ -23,7 +23,15 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from tests.live import PASSWORD, LiveDatabase, LiveServer, free_port, unique  # noqa: E402
+from tests.live import (  # noqa: E402
+    PASSWORD,
+    LiveDatabase,
+    LiveServer,
+    free_port,
+    manage,
+    production_env,
+    unique,
+)
 from tests.services import POSTGRES_TEST_URL, postgres_reachable  # noqa: E402
 
 __all__ = [
@@ -95,6 +103,19 @@ def bench_database() -> tuple[LiveDatabase, str]:
     return LiveDatabase(None), "SQLite (PostgreSQL not reachable)"
 
 
+_STATIC: list[str] = []
+
+
+def static_root() -> str:
+    """The production static files (hashed names, as on Heroku), collected once per run into
+    a temporary folder that every daphne of the run serves."""
+    if not _STATIC:
+        folder = tempfile.mkdtemp(prefix="retro-bench-static-")
+        manage("collectstatic", "--noinput", env=production_env("sqlite://", STATIC_ROOT=folder))
+        _STATIC.append(folder)
+    return _STATIC[0]
+
+
 def site(database: LiveDatabase, redis_url: str, variant: str = "site", **env: str) -> LiveServer:
     """One daphne process with the production settings.
 
@@ -102,7 +123,8 @@ def site(database: LiveDatabase, redis_url: str, variant: str = "site", **env: s
     consumer per socket in a group, channels-redis's core RedisChannelLayer); "pubsub": the
     same consumer through RedisPubSubChannelLayer. The last two are bench/baseline/.
     """
-    extra = {"CHANNEL_LAYER_PREFIX": f"bench{uuid.uuid4().hex[:8]}", **env}
+    extra = {"CHANNEL_LAYER_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
+             "STATIC_ROOT": static_root(), **env}
     if variant == "site":
         return LiveServer(database, redis_url=redis_url, **extra)
     extra.update(DJANGO_SETTINGS_MODULE=BASELINE_SETTINGS, BENCH_LAYER=variant)
@@ -192,4 +214,4 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 
 
 def machine() -> str:
-    return f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start"
+    return f"{os.cpu_count()} cores, 1-minute load average {os.getloadavg()[0]:.1f} at the end"

@@ -44,6 +44,7 @@ from bench._harness import (  # noqa: E402
     RedisServer,
     api_account,
     free_port,
+    site,
     table,
 )
 
@@ -298,8 +299,7 @@ def run_case(case: str, args, server_url: str,
     duplicates, missing."""
     database = LiveDatabase(server_url)
     redis = RedisServer().start()
-    server = LiveServer(database, redis_url=redis.url,
-                        CHANNEL_LAYER_PREFIX=f"chaos{free_port()}").start(timeout=60)
+    server = site(database, redis.url).start(timeout=60)
     clients: dict[str, object] = {}
     try:
         alice, bob = api_account(server.url, "alice"), api_account(server.url, "bob")

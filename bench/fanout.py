@@ -181,10 +181,10 @@ async def main_async(args) -> int:
     ))
     bad = [
         (v, n) for (v, n), r in results.items()
-        if v in ("c", "d") and ("error" in r or r["lost"] or r["duplicates"])
+        if v in ("c", "d") and ("error" in r or r["lost"] or r["duplicates"] or r["post_errors"])
     ]
     if bad:
-        print(f"\nlost or duplicated: {', '.join(f'({v}) at {n}' for v, n in bad)}",
+        print(f"\nlost, duplicated or not posted: {', '.join(f'({v}) at {n}' for v, n in bad)}",
               file=sys.stderr)
         return 1
     return 0

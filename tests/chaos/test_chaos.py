@@ -30,7 +30,7 @@ def test_redis_stopped_three_seconds_every_item_once(postgres_url, redis_server_
         "--cases", "redis-stop", "--clients", "protocol,tail", "--outage", "3",
         "--before", "1", "--after", "2", "--interval", "0.3", "--settle", "45",
     ])
-    rows = run_case("redis-stop", args, postgres_url)
+    rows, writes = run_case("redis-stop", args, postgres_url)
 
     assert {(row[1], row[2]) for row in rows} == {
         ("protocol", "posts"), ("protocol", "messages"), ("tail", "posts"), ("tail", "messages"),
@@ -39,3 +39,6 @@ def test_redis_stopped_three_seconds_every_item_once(postgres_url, redis_server_
         assert sent >= 3, (client, kind, sent)
         assert saved == sent, f"{kind}: {sent} sent but {saved} saved"
         assert (once, duplicates, missing) == (saved, 0, 0), (client, kind, rows)
+    # Writes never wait on Redis: every one was accepted, none needed a second try.
+    _case, sent, at_once, retried, not_accepted, _slowest, _error = writes
+    assert (at_once, retried, not_accepted) == (sent, 0, 0), writes

@@ -67,12 +67,12 @@ async def main_async(args) -> int:
     rows = []
     for processes, r in results.items():
         rows.append([processes, r["sockets"], fmt(r["per_s"]), fmt(r["p50"]), fmt(r["p99"]),
-                     r["lost"], r["duplicates"], r["first_failure"]])
+                     r["lost"], r["duplicates"], r["post_errors"], r["first_failure"]])
     print(table(["processes", "sockets open", "deliveries/s", "p50 ms", "p99 ms", "lost", "dup",
-                 "first socket error"], rows))
+                 "POSTs failed", "first socket error"], rows))
     one, two = results[1]["per_s"], results[2]["per_s"]
     print(f"\nTwo processes / one: {two / one:.2f}×" if one else "\nOne process delivered nothing")
-    lost = any(r["lost"] or r["duplicates"] for r in results.values())
+    lost = any(r["lost"] or r["duplicates"] or r["post_errors"] for r in results.values())
     return 1 if lost else 0
 
 

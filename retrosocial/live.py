@@ -19,6 +19,7 @@ same frame to each local socket: no channel-layer message, queue or dispatch per
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import json
 import logging
@@ -218,6 +219,13 @@ class Publisher:
         self.owe_resync = False
         self.thread = threading.Thread(target=self.run, name="live-publisher", daemon=True)
         self.thread.start()
+        # A short-lived process (a management command, the shell) sends what it queued.
+        atexit.register(self.flush)
+
+    def flush(self, timeout: float = 2.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def put(self, topic: str, frame: str) -> None:
         message = f"{topic}\n{frame}"

@@ -108,7 +108,11 @@ _STATIC: list[str] = []
 
 def static_root() -> str:
     """The production static files (hashed names, as on Heroku), collected once per run into
-    a temporary folder that every daphne of the run serves."""
+    a temporary folder that every daphne of the run serves. Inside the test suite, the
+    folder its session already collected (tests/conftest.py exports STATIC_ROOT)."""
+    collected = os.environ.get("STATIC_ROOT", "")
+    if collected and (Path(collected) / "staticfiles.json").exists():
+        return collected
     if not _STATIC:
         folder = tempfile.mkdtemp(prefix="retro-bench-static-")
         manage("collectstatic", "--noinput", env=production_env("sqlite://", STATIC_ROOT=folder))

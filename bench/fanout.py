@@ -123,8 +123,9 @@ async def main_async(args) -> int:
 
     if args.in_memory:
         r = results["c", sizes[0]]
-        print("### Live feed fan-out, in-memory channel layer (`make run`)\n")
-        print(f"One daphne with the production settings but no REDIS_URL (InMemoryChannelLayer), "
+        print("### Live feed fan-out without Redis (`make run`)\n")
+        print(f"One daphne with the production settings but no REDIS_URL (as under `make run`: "
+              f"nothing leaves the process), "
               f"{sizes[0]} /ws/feed sockets, {args.posters} API clients posting {args.posts} "
               f"posts as fast as they can; {db_word}; {machine()}.\n")
         if "error" in r:

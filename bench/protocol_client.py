@@ -146,8 +146,8 @@ def main() -> int:
     parser.add_argument("--after", type=int, default=0, help="highest id already seen")
     parser.add_argument("--duration", type=float, default=600.0,
                         help="stop after this many seconds (default: 600)")
-    parser.add_argument("--base", type=float, default=0.5, help="backoff base, seconds")
-    parser.add_argument("--cap", type=float, default=10.0, help="backoff cap, seconds")
+    parser.add_argument("--base", type=float, default=0.5, help="backoff base, seconds (0.5)")
+    parser.add_argument("--cap", type=float, default=30.0, help="backoff cap, seconds (30)")
     args = parser.parse_args()
     if not args.server.startswith(("http://", "https://")):
         print(f"--server must start with http:// or https://, not {args.server!r}",

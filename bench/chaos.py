@@ -400,8 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         cluster = PostgresCluster().start()
-    except Failure as exc:
-        print(f"chaos: {exc}", file=sys.stderr)
+    except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
+        print(f"chaos: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     try:
         for case in cases:
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 case_rows, case_writes = run_case(case, args, cluster.url, cluster)
                 rows += case_rows
                 writes.append(case_writes)
-            except Failure as exc:
+            except (Failure, httpx.HTTPError, RuntimeError) as exc:
                 rows.append([case, "–", "–", "", "", "", "", f"failed: {str(exc)[:150]}"])
     finally:
         cluster.remove()

@@ -105,8 +105,12 @@ class StormClient:
 async def storm(database, redis: RedisServer, count: int, cap: float) -> dict:
     server = site(database, redis.url).start(timeout=60)
     target: list[int] = []
+    # The clients' catch-ups share 100 connections and queue for them (no pool timeout); the
+    # post that proves they caught up goes through a client of its own.
     limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as http:
+    timeout = httpx.Timeout(30, pool=None)
+    async with httpx.AsyncClient(base_url=server.url, timeout=timeout, limits=limits) as http, \
+            httpx.AsyncClient(base_url=server.url, timeout=60) as poster:
         clients = [StormClient(server.ws_url, server.url, http, target) for _ in range(count)]
         tasks = []
         try:
@@ -123,8 +127,8 @@ async def storm(database, redis: RedisServer, count: int, cap: float) -> dict:
             await asyncio.to_thread(server.start, 60)
             healthy = time.monotonic()
             _, token = await asyncio.to_thread(api_account, server.url, "storm")
-            response = await http.post("/api/posts", json={"text": "after the restart"},
-                                       headers={"Authorization": f"Token {token}"})
+            response = await poster.post("/api/posts", json={"text": "after the restart"},
+                                         headers={"Authorization": f"Token {token}"})
             target.append(response.raise_for_status().json()["id"])
             for client in clients:  # those that caught up before the post existed
                 if client.highest >= target[0] and client.caught_up_at is None:
@@ -223,8 +227,8 @@ def main() -> int:
         return 2
     try:
         return asyncio.run(main_async(args))
-    except Failure as exc:
-        print(f"connects: {exc}", file=sys.stderr)
+    except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
+        print(f"connects: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
 
 

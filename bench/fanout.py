@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx  # noqa: E402
+
 from bench import _load  # noqa: E402
 from bench._harness import (  # noqa: E402
     Failure,
@@ -115,7 +117,7 @@ async def main_async(args) -> int:
                     results[variant, size] = await run_variant(
                         variant, size, args, database, redis, quiet_post=(size == sizes[0])
                     )
-                except Failure as exc:
+                except (Failure, httpx.HTTPError, RuntimeError) as exc:
                     results[variant, size] = {"error": str(exc).splitlines()[0][:120]}
     finally:
         redis.stop()
@@ -213,8 +215,8 @@ def main() -> int:
         return 2
     try:
         return asyncio.run(main_async(args))
-    except Failure as exc:
-        print(f"fanout: {exc}", file=sys.stderr)
+    except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
+        print(f"fanout: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
 
 

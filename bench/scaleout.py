@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx  # noqa: E402
+
 from bench import _load  # noqa: E402
 from bench._harness import (  # noqa: E402
     Failure,
@@ -90,8 +92,8 @@ def main() -> int:
         return 2
     try:
         return asyncio.run(main_async(args))
-    except Failure as exc:
-        print(f"scaleout: {exc}", file=sys.stderr)
+    except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
+        print(f"scaleout: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
 
 

@@ -219,3 +219,9 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, 1-minute load average {os.getloadavg()[0]:.1f} at the end"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

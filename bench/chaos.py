@@ -44,6 +44,7 @@ from bench._harness import (  # noqa: E402
     RedisServer,
     api_account,
     free_port,
+    one_line,
     site,
     table,
 )
@@ -401,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cluster = PostgresCluster().start()
     except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
-        print(f"chaos: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"chaos: {one_line(exc)}", file=sys.stderr)
         return 2
     try:
         for case in cases:
@@ -411,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += case_rows
                 writes.append(case_writes)
             except (Failure, httpx.HTTPError, RuntimeError) as exc:
-                rows.append([case, "–", "–", "", "", "", "", f"failed: {str(exc)[:150]}"])
+                rows.append([case, "–", "–", "", "", "", "", f"failed: {one_line(exc)[:150]}"])
     finally:
         cluster.remove()
     print("### Live delivery under faults (`make chaos`)\n")

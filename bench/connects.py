@@ -36,6 +36,7 @@ from bench._harness import (  # noqa: E402
     ceiling,
     fmt,
     machine,
+    one_line,
     site,
     table,
 )
@@ -228,7 +229,7 @@ def main() -> int:
     try:
         return asyncio.run(main_async(args))
     except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
-        print(f"connects: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"connects: {one_line(exc)}", file=sys.stderr)
         return 2
 
 

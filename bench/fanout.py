@@ -34,6 +34,7 @@ from bench._harness import (  # noqa: E402
     ceiling,
     fmt,
     machine,
+    one_line,
     site,
     table,
 )
@@ -118,7 +119,7 @@ async def main_async(args) -> int:
                         variant, size, args, database, redis, quiet_post=(size == sizes[0])
                     )
                 except (Failure, httpx.HTTPError, RuntimeError) as exc:
-                    results[variant, size] = {"error": str(exc).splitlines()[0][:120]}
+                    results[variant, size] = {"error": one_line(exc)[:120]}
     finally:
         redis.stop()
         database.drop()
@@ -216,7 +217,7 @@ def main() -> int:
     try:
         return asyncio.run(main_async(args))
     except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
-        print(f"fanout: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"fanout: {one_line(exc)}", file=sys.stderr)
         return 2
 
 

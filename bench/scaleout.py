@@ -30,6 +30,7 @@ from bench._harness import (  # noqa: E402
     bench_database,
     fmt,
     machine,
+    one_line,
     site,
     table,
 )
@@ -93,7 +94,7 @@ def main() -> int:
     try:
         return asyncio.run(main_async(args))
     except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
-        print(f"scaleout: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"scaleout: {one_line(exc)}", file=sys.stderr)
         return 2
 
 

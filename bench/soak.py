@@ -29,6 +29,7 @@ from bench._harness import (  # noqa: E402
     bench_database,
     fmt,
     machine,
+    one_line,
     rss_kib,
     site,
     table,
@@ -96,7 +97,7 @@ def main() -> int:
     try:
         return asyncio.run(main_async(args))
     except (Failure, httpx.HTTPError, RuntimeError) as exc:  # one line, no traceback
-        print(f"soak: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"soak: {one_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -19,6 +19,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,6 +66,7 @@ class StormClient:
         self.caught_up_at: float | None = None
         self.connects = 0
         self.errors = 0
+        self.last_error = ""
 
     def see(self, post_id: int) -> None:
         self.highest = max(self.highest, post_id)
@@ -97,8 +99,11 @@ class StormClient:
                             await self.catch_up()
                         elif "id" in item:
                             self.see(item["id"])
-            except (ConnectionClosed, OSError, TimeoutError, httpx.HTTPError, InvalidStatus):
-                self.errors += 1  # the server went away or refused: reconnect below
+            except (ConnectionClosed, OSError, TimeoutError, httpx.HTTPError,
+                    InvalidStatus) as exc:  # the server went away or refused: reconnect below
+                self.errors += 1
+                status = getattr(getattr(exc, "response", None), "status_code", "")
+                self.last_error = f"{type(exc).__name__} {status}".strip()
             await asyncio.sleep(random.uniform(0, min(10.0, 0.5 * 2**attempt)))
             attempt += 1
 
@@ -146,12 +151,19 @@ async def storm(database, redis: RedisServer, count: int, cap: float) -> dict:
                 "caught_up": len(done), "all_back_s": max(back) if len(back) == count else None,
                 "all_caught_up_s": max(done) if len(done) == count else None,
                 "median_caught_up_s": sorted(done)[len(done) // 2] if done else None,
+                "stragglers": Counter(
+                    c.last_error or "no error" for c in clients if not c.caught_up_at
+                ).most_common(3),
             }
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             server.stop()
+
+
+class _SkipRates(Exception):
+    """--storm-only: straight to the storm."""
 
 
 async def main_async(args) -> int:
@@ -161,6 +173,8 @@ async def main_async(args) -> int:
     try:
         server = site(database, redis.url).start(timeout=60)
         try:
+            if args.storm_only:
+                raise _SkipRates
             _, token = api_account(server.url, "conn")
             browser = Browser(server)
             browser.http.timeout = 30
@@ -177,17 +191,20 @@ async def main_async(args) -> int:
                 ok &= r["failed"] == 0
                 rows.append([label, r["opened"], r["failed"], fmt(r["seconds"], 1),
                              fmt(r["per_s"]), r["first_failure"]])
+        except _SkipRates:
+            pass
         finally:
             server.stop()
-        print("  … ceiling server", file=sys.stderr, flush=True)
-        top = ceiling(redis.url, "connects")
-        try:
-            r = await open_rate(top.ws_url, args.sockets, None, None)
-            ok &= r["failed"] == 0
-            rows.append(["ceiling server, anonymous", r["opened"], r["failed"],
-                         fmt(r["seconds"], 1), fmt(r["per_s"]), r["first_failure"]])
-        finally:
-            top.stop()
+        if not args.storm_only:
+            print("  … ceiling server", file=sys.stderr, flush=True)
+            top = ceiling(redis.url, "connects")
+            try:
+                r = await open_rate(top.ws_url, args.sockets, None, None)
+                ok &= r["failed"] == 0
+                rows.append(["ceiling server, anonymous", r["opened"], r["failed"],
+                             fmt(r["seconds"], 1), fmt(r["per_s"]), r["first_failure"]])
+            finally:
+                top.stop()
         print(f"  … reconnect storm, {args.storm} clients", file=sys.stderr, flush=True)
         s = await storm(database, redis, args.storm, args.cap)
         ok &= s["caught_up"] == s["clients"]
@@ -199,8 +216,9 @@ async def main_async(args) -> int:
     print(f"{args.sockets} /ws/feed sockets opened 50 at a time from one asyncio process "
           f"(websockets); one daphne, production settings, own redis-server, {db_word}; "
           f"{machine()}.\n")
-    print(table(["server, credentials", "opened", "failed", "seconds", "sockets/s", "first error"],
-                rows))
+    if rows:
+        print(table(["server, credentials", "opened", "failed", "seconds", "sockets/s",
+                     "first error"], rows))
     print(f"\nReconnect storm: {s['clients']} clients on one daphne, daphne killed (-9) and "
           f"started again at once; each client reconnects with exponential backoff and full "
           f"jitter (0.5 s base, 10 s cap) and catches up through `GET /api/posts?after=ID`; "
@@ -211,6 +229,9 @@ async def main_async(args) -> int:
         [[s["clients"], fmt(s["restart_s"], 1), s["back"], fmt(s["all_back_s"], 1),
           s["caught_up"], fmt(s["median_caught_up_s"], 1), fmt(s["all_caught_up_s"], 1)]],
     ))
+    if s["stragglers"]:
+        print(f"\nNot caught up after {args.cap:g} s, by their last error: "
+              + ", ".join(f"{error} ×{count}" for error, count in s["stragglers"]))
     return 0 if ok else 1
 
 
@@ -220,6 +241,7 @@ def main() -> int:
     )
     parser.add_argument("--sockets", type=int, default=500, help="sockets per kind (500)")
     parser.add_argument("--storm", type=int, default=1000, help="clients in the storm (1000)")
+    parser.add_argument("--storm-only", action="store_true", help="only the reconnect storm")
     parser.add_argument("--cap", type=float, default=120.0,
                         help="longest wait for the storm to settle, seconds (120)")
     args = parser.parse_args()

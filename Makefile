@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-postgres lint bench clean
+.PHONY: help install run test test-postgres lint bench chaos soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ lint: install ## ruff
 # BENCH_ARGS: e.g. --quick, or --only api,checks (bench/run.py --help).
 bench: install ## run the benchmarks and write bench/RESULTS.md (figures only: asserts nothing about speed)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+chaos: install ## live delivery while Redis, daphne and PostgreSQL fail: exact counts per client (a few minutes)
+	$(PY) bench/chaos.py
+
+soak: install ## 1,000 live sockets held 60 s while posting: drops, losses, daphne memory
+	$(PY) bench/soak.py
 
 clean: ## remove the virtual environment and generated files
 	rm -rf $(VENV) staticfiles .pytest_cache

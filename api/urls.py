@@ -25,6 +25,7 @@ urlpatterns = [
     path("me", views.MeView.as_view(), name="me"),
     path("users", views.UsersView.as_view(), name="users"),
     path("posts", views.PostsView.as_view(), name="posts"),
+    path("inbox", views.InboxView.as_view(), name="inbox"),
     path("messages", views.ConversationsView.as_view(), name="conversations"),
     path("messages/<str:username>", views.ConversationView.as_view(), name="conversation"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -239,6 +239,26 @@ class ConversationsView(generics.GenericAPIView):
         )
 
 
+class InboxView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    pagination_class = NewestFirstPagination
+    serializer_class = s.MessageSerializer
+
+    @extend_schema(
+        operation_id="inbox_list",
+        tags=["messages"],
+        summary="Every message you sent or received: newest first, or what came after a message",
+        description="What /ws/inbox sends, for catching up after a reconnect or a resync frame "
+        "with `?after=ID`. Marks nothing read.",
+        responses={200: s.MessageSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
+                   404: BAD_CURSOR},
+    )
+    def get(self, request):
+        messages = Message.objects.involving(request.user).select_related("sender", "recipient")
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+
+
 class ConversationView(generics.GenericAPIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [WriteRateThrottle]

@@ -1,11 +1,14 @@
 """
 `retro tail`: follow the public feed (and with --messages, your direct messages) live.
 
-Each stream is a websocket (/ws/feed, /ws/inbox) kept open by a thread of its own. When the
-connection drops, the thread says so on standard error and reconnects with backoff; after every
-(re)connect it fetches through the API what it missed (`GET /api/posts?after=<last id>`, and the
-conversations newer than the last message), so the output has every post exactly once, in
-order. The main thread does all the printing. Ctrl-C stops with status 0.
+Each stream is a websocket (/ws/feed, /ws/inbox) kept open by a thread of its own, following
+the live protocol of the README ("Live delivery"). When the connection drops (or the server
+closes it with 4000), the thread says so on standard error and reconnects with exponential
+backoff and full jitter; after every (re)connect, on every `{"type": "resync"}` frame and when
+an item's id jumps past the next one, it fetches through the API what it missed
+(`GET /api/posts?after=ID`, `GET /api/inbox?after=ID`), so the output has every item exactly
+once. A close with 4401 (token revoked, password changed) ends tail with an error. The main
+thread does all the printing. Ctrl-C stops with status 0.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ BACKOFF_MAX = 10.0
 CONNECT_TIMEOUT = 10.0
 # Daphne pings every 20 s, so a minute of silence means the connection is dead.
 IDLE_TIMEOUT = 60.0
+CLOSE_CREDENTIALS = 4401  # the server ended the socket because its credentials ended
 
 
 class Stream:
@@ -39,7 +43,8 @@ class Stream:
         self.events = events
         self.stopping = stopping
         self.ws_url = websocket_url(client.server) + self.path
-        self.last_id = 0
+        self.last_id = 0  # the highest id shown
+        self.confirmed = 0  # every item up to this id has been shown
         self.seen: set[int] = set()
         self.ws = None
         self.thread = threading.Thread(target=self._run, name=f"tail-{self.kind}", daemon=True)
@@ -47,11 +52,11 @@ class Stream:
     # --- what differs between the feed and the inbox ------------------------------------------
 
     def latest(self, count: int) -> list[dict]:
-        """The `count` newest items, oldest first (and set `last_id` to the newest there is)."""
+        """The `count` newest items, oldest first (and set `confirmed` to the newest there is)."""
         raise NotImplementedError
 
-    def missed(self) -> list[dict]:
-        """The items newer than `last_id`, oldest first."""
+    def missed(self, after: int) -> list[dict]:
+        """The items newer than `after`, oldest first."""
         raise NotImplementedError
 
     def headers(self) -> list[str]:
@@ -59,11 +64,27 @@ class Stream:
 
     # --- the connection --------------------------------------------------------------------------
 
-    def start(self, show_last: int) -> None:
-        """Connect for the first time, in the caller's thread: a failure here is a CLIError."""
-        for item in self.latest(show_last):
-            self._emit(item)
-        self._connect()
+    def start(self, show_last: int, retry: bool = False) -> None:
+        """Connect for the first time, in the caller's thread: a failure here is a CLIError
+        (with `retry`, an unreachable server is waited for instead)."""
+        import random
+
+        delay = BACKOFF_FIRST
+        while True:
+            try:
+                for item in self.latest(show_last):
+                    self._emit(item)
+                self._connect()
+                break
+            except CLIError as error:
+                if not retry or error.code != ExitCode.UNREACHABLE:
+                    raise
+                from cli import output
+
+                delay = min(delay * 2, BACKOFF_MAX)
+                output.status(f"{error.message}; waiting for the server…", "yellow")
+                if self.stopping.wait(random.uniform(0, delay)):
+                    return
         self.thread.start()
 
     def _connect(self) -> None:
@@ -83,11 +104,18 @@ class Stream:
         ws.settimeout(IDLE_TIMEOUT)
         self.ws = ws
         try:
-            for item in self.missed():
-                self._emit(item)
+            self._catch_up()
         except BaseException:
             self._close()
             raise
+
+    def _catch_up(self) -> None:
+        """Fetch and show everything after `confirmed`; then everything up to here is shown."""
+        after, before = self.confirmed, self.last_id
+        items = self.missed(after)
+        for item in items:
+            self._emit(item)
+        self.confirmed = max(after, before, *(item["id"] for item in items))
 
     def _refused(self, status: int) -> CLIError:
         if status in (401, 403):
@@ -112,6 +140,8 @@ class Stream:
         if not isinstance(item_id, int) or item_id in self.seen:
             return
         self.seen.add(item_id)
+        if self.confirmed == self.last_id and item_id == self.last_id + 1:
+            self.confirmed = item_id
         self.last_id = max(self.last_id, item_id)
         self.events.put(("item", self.kind, item))
 
@@ -121,39 +151,68 @@ class Stream:
     # --- the thread --------------------------------------------------------------------------
 
     def _run(self) -> None:
-        import json
-
         import websocket
 
         while not self.stopping.is_set():
             if self.ws is None and not self._reconnect():
                 return
             try:
-                frame = self.ws.recv()
+                opcode, data = self.ws.recv_data()
             except websocket.WebSocketTimeoutException:
-                frame, reason = None, f"no word from the server in {IDLE_TIMEOUT:.0f} s"
+                opcode, reason = None, f"no word from the server in {IDLE_TIMEOUT:.0f} s"
             except (OSError, websocket.WebSocketException) as error:
-                frame, reason = None, _reason(error)
+                opcode, reason = None, _reason(error)
             else:
                 reason = "the server closed it"
-            if not frame:
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                if code == CLOSE_CREDENTIALS:
+                    self._close()
+                    self.events.put(("fatal", self.kind, CLIError(
+                        f"{self.ws_url} was closed because its credentials ended",
+                        ExitCode.AUTH,
+                        hint="the token was revoked or the password changed: run retro login",
+                    )))
+                    return
+                reason = f"the server closed it ({code})" if code else reason
+                opcode = None
+            if opcode is None:
                 self._close()
                 if not self.stopping.is_set():
                     self._status(f"Connection to {self.ws_url} lost ({reason}); reconnecting…")
                 continue
             try:
-                item = json.loads(frame)
-            except ValueError:
-                continue  # not one of ours; the socket carries JSON objects only
-            if isinstance(item, dict):
-                self._emit(item)
+                self._frame(data)
+            except CLIError as error:  # a catch-up failed: reconnect, which catches up again
+                self._close()
+                self._status(f"Catching up failed ({error.message}); reconnecting…")
+
+    def _frame(self, data: bytes) -> None:
+        """One frame: an item to show, a resync to obey, or something to ignore."""
+        import json
+
+        try:
+            item = json.loads(data)
+        except ValueError:
+            return  # not one of ours; the socket carries JSON objects only
+        if not isinstance(item, dict):
+            return
+        if item.get("type") == "resync":
+            self._catch_up()
+            return
+        if "type" in item or not isinstance(item.get("id"), int):
+            return  # a control frame this version does not know
+        if item["id"] > self.last_id + 1:  # a gap: fetch what came before it first
+            self._catch_up()
+        self._emit(item)
 
     def _reconnect(self) -> bool:
-        """Try until connected (True) or stopped or refused for good (False)."""
+        """Try until connected (True) or stopped or refused for good (False). Waits are random
+        up to a ceiling that doubles (full jitter): clients cut at once come back spread out."""
         import random
 
         delay = BACKOFF_FIRST
-        while not self.stopping.wait(delay * random.uniform(0.8, 1.2)):
+        while not self.stopping.wait(random.uniform(0, delay)):
             before = self.last_id
             try:
                 self._connect()
@@ -162,7 +221,7 @@ class Stream:
                     self.events.put(("fatal", self.kind, error))
                     return False
                 delay = min(delay * 2, BACKOFF_MAX)
-                self._status(f"Still cannot connect ({error.message}); next try in {delay:.0f} s.")
+                self._status(f"Still cannot connect ({error.message}); trying again.")
                 continue
             caught_up = sum(1 for item_id in self.seen if item_id > before)
             self._status(
@@ -179,11 +238,11 @@ class FeedStream(Stream):
     def latest(self, count: int) -> list[dict]:
         newest = self.client.get("/api/posts", page_size=max(count, 1))["results"]
         if newest:
-            self.last_id = max(post["id"] for post in newest)
+            self.confirmed = self.last_id = max(post["id"] for post in newest)
         return list(reversed(newest[:count]))
 
-    def missed(self) -> list[dict]:
-        return list(self.client.pages("/api/posts", after=self.last_id, page_size=200))
+    def missed(self, after: int) -> list[dict]:
+        return list(self.client.pages("/api/posts", after=after, page_size=200))
 
 
 class InboxStream(Stream):
@@ -194,24 +253,13 @@ class InboxStream(Stream):
         return [f"Authorization: Token {self.client.token}"]
 
     def latest(self, count: int) -> list[dict]:
-        conversations = self.client.get("/api/messages")["results"]
-        ids = [talk["last_message"]["id"] for talk in conversations if talk.get("last_message")]
-        self.last_id = max(ids, default=0)
+        newest = self.client.get("/api/inbox", page_size=1)["results"]
+        self.confirmed = self.last_id = max((message["id"] for message in newest), default=0)
         return []
 
-    def missed(self) -> list[dict]:
-        """Every conversation is ordered newest first, so read until one with nothing new."""
-        from urllib.parse import quote
-
-        found: list[dict] = []
-        for talk in self.client.pages("/api/messages"):
-            last = talk.get("last_message") or {}
-            if last.get("id", 0) <= self.last_id:
-                break
-            path = f"/api/messages/{quote(talk['username'], safe='')}"
-            # peek: catching up shows them here; it does not mean they were read.
-            found.extend(self.client.pages(path, after=self.last_id, page_size=200, peek="true"))
-        return sorted(found, key=lambda message: message["id"])
+    def missed(self, after: int) -> list[dict]:
+        # /api/inbox marks nothing read: showing them here does not mean they were read.
+        return list(self.client.pages("/api/inbox", after=after, page_size=200))
 
 
 def websocket_url(server: str) -> str:
@@ -245,11 +293,20 @@ def tail(
     last: Annotated[
         int, typer.Option("--last", "-n", min=0, max=200, help="First show the N latest posts.")
     ] = 0,
+    retry: Annotated[
+        bool,
+        typer.Option(
+            "--retry",
+            help="If the server is down when tail starts, wait for it instead of exiting "
+            "(without --retry tail exits with an error; once connected it always reconnects).",
+        ),
+    ] = False,
 ) -> None:
     """Follow the feed live: print each new post as it arrives, until Ctrl-C.
 
     If the connection drops, tail says so on standard error, reconnects, and fetches what it
-    missed, so every post is printed exactly once and in order. With --json, a post is a line
+    missed, so every post is printed exactly once. A server that is down when tail starts is
+    an error unless --retry is given: then tail waits for it. With --json, a post is a line
     with "author"; a message (--messages) is a line with "sender" and "recipient".
     """
     import queue
@@ -266,7 +323,7 @@ def tail(
         if messages:
             streams.append(InboxStream(Client.for_server(server, login=True), events, stopping))
         for stream in streams:
-            stream.start(last if stream.kind == "post" else 0)
+            stream.start(last if stream.kind == "post" else 0, retry=retry)
         output.status(
             f"Following {' and '.join(s.ws_url for s in streams)} (Ctrl-C to stop).", "dim"
         )
@@ -316,6 +373,7 @@ def register(app: typer.Typer) -> None:
         epilog=examples(
             "retro tail",
             "retro tail --last 10 --messages",
+            "retro tail --retry",
             "retro tail --json | jq -r .text",
         )
     )(tail)

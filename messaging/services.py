@@ -6,20 +6,15 @@ A message is delivered live to the inbox group of each of its two participants, 
 nobody else: a user's inbox socket joins that user's group only.
 """
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
 from messaging.models import Message
-
-logger = logging.getLogger(__name__)
+from retrosocial import live
 
 
 def inbox_group(user_id: int) -> str:
-    """The channel-layer group of one user's open inbox sockets."""
+    """The live topic of one user's open inbox sockets."""
     return f"inbox.{user_id}"
 
 
@@ -36,15 +31,10 @@ def message_payload(message: Message) -> dict:
 
 
 def message_broadcast(message: Message) -> None:
-    """Send the message to its two participants' sockets. A failure is logged, never raised:
-    the message is saved and the recipient sees it on the next page load or catch-up."""
-    event = {"type": "inbox.message", "message": message_payload(message)}
-    try:
-        send = async_to_sync(get_channel_layer().group_send)
-        for user_id in {message.sender_id, message.recipient_id}:
-            send(inbox_group(user_id), event)
-    except Exception:  # the channel layer (Redis) is down or unreachable
-        logger.exception("Message %s was saved but could not be delivered live", message.id)
+    """Send the message to its two participants' sockets. Never waits on Redis and never
+    raises: the message is saved, and if the live delivery fails the sockets resync."""
+    people = {message.sender_id, message.recipient_id}
+    live.publish(message_payload(message), *(inbox_group(user_id) for user_id in people))
 
 
 def message_create(*, sender, recipient, text: str) -> Message:

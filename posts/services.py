@@ -3,15 +3,10 @@ Writing posts. The page, the API and anything else that creates a post calls `po
 it is the one place that saves a post and announces it on the live feed.
 """
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from posts.models import Post
-
-logger = logging.getLogger(__name__)
+from retrosocial import live
 
 FEED_GROUP = "feed"
 
@@ -27,13 +22,9 @@ def post_payload(post: Post) -> dict:
 
 
 def post_broadcast(post: Post) -> None:
-    """Send the post to every feed socket. A failure is logged, never raised: the post is saved."""
-    try:
-        async_to_sync(get_channel_layer().group_send)(
-            FEED_GROUP, {"type": "feed.post", "post": post_payload(post)}
-        )
-    except Exception:  # the channel layer (Redis) is down or unreachable
-        logger.exception("Post %s was saved but could not be sent to the live feed", post.id)
+    """Send the post to every feed socket. Never waits on Redis and never raises: the post is
+    saved, and if the live delivery fails the sockets are told to resync."""
+    live.publish(post_payload(post), FEED_GROUP)
 
 
 def post_create(*, author, text: str) -> Post:

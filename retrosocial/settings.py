@@ -123,6 +123,11 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Live delivery (retrosocial/live.py) shares REDIS_URL and the prefix with the channel layer.
+LIVE_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "retrosocial")
+# Bytes a socket's client may leave unread before it is closed with 4000 (catch up, reconnect).
+LIVE_SOCKET_BUFFER = int(os.environ.get("LIVE_SOCKET_BUFFER", 1024 * 1024))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -111,8 +111,15 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 class LiveServer:
     """One daphne process. `stop()` and `start()` again keep the same port and database."""
 
-    def __init__(self, database: LiveDatabase, redis_url: str = "", **extra_env: str):
+    def __init__(
+        self,
+        database: LiveDatabase,
+        redis_url: str = "",
+        application: str = "retrosocial.asgi:application",
+        **extra_env: str,
+    ):
         self.database = database
+        self.application = application
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -124,7 +131,7 @@ class LiveServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 "retrosocial.asgi:application"],
+                 self.application],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
@@ -149,6 +156,13 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """End the process at once (SIGKILL), as a crash would."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
         self.process = None
 
     def output(self) -> str:

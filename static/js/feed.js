@@ -32,21 +32,12 @@
     Retro.insertById(feed, render(post), false);
   }
 
-  // On every (re)connect: ask for every post newer than the newest one shown.
-  async function catchUp() {
-    const response = await fetch(feed.dataset.live + "?after=" + Retro.highestId(feed));
-    if (!response.ok) return;
-    const body = await response.json();
-    if (body.more) {
-      window.location.reload(); // missed too many: start afresh
-      return;
-    }
-    body.posts.forEach(add);
-  }
-
   Retro.connectLive("/ws/feed", {
-    onMessage: add,
-    onOpen: catchUp,
+    onItem: add,
+    fetchAfter: function (id) {
+      return Retro.fetchAll("/api/posts?page_size=200&after=" + id);
+    },
+    after: Retro.highestId(feed),
     statusEl: document.getElementById("live-status"),
   });
 })();

@@ -1,4 +1,4 @@
-// Shared helpers for the live pages: a websocket that reconnects with backoff,
+// Shared helpers for the pages: a live websocket that reconnects and catches up,
 // safe rendering of user text, and relative timestamps.
 "use strict";
 
@@ -9,36 +9,111 @@ window.Retro = (function () {
     return scheme + window.location.host + path;
   }
 
-  // Open `path` and keep it open. onMessage(data) gets each JSON message; onOpen() runs
-  // every time the socket opens, the first time included, so the page can fetch what was
-  // sent while it was not connected (between page load and connect, or while reconnecting).
-  function connectLive(path, { onMessage, onOpen, statusEl }) {
-    let delay = 1000;
+  // Follow `path` by the live protocol (README, "Live delivery"): items are JSON objects
+  // with an id; frames with a "type" are for the client ({"type": "resync"}: fetch what you
+  // may have missed). Each item goes to onItem(item) once, whether the socket or a catch-up
+  // brought it. fetchAfter(id) returns (a promise of) the items after that id, oldest first;
+  // it runs after every (re)connect, on every resync frame, and when an item's id jumps
+  // (a gap). `after` is the highest id the page shows already.
+  function connectLive(path, { onItem, fetchAfter, after, statusEl }) {
+    const seen = new Set();
+    let confirmed = after || 0; // every item up to this id has been handled
+    let top = confirmed; // the highest id handled
+    let attempt = 0;
+    let running = false;
+    let again = false;
+
     function show(text) {
       if (!statusEl) return;
       statusEl.textContent = text;
       statusEl.hidden = !text;
     }
+
+    function handle(item) {
+      if (!item || typeof item.id !== "number" || seen.has(item.id)) return;
+      seen.add(item.id);
+      top = Math.max(top, item.id);
+      onItem(item);
+    }
+
+    // One catch-up at a time; a request for another while one runs starts it afterwards.
+    async function catchUp() {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      const from = confirmed;
+      const before = top;
+      try {
+        const items = await fetchAfter(from);
+        items.forEach(handle);
+        confirmed = Math.max(from, before, ...items.map(function (item) { return item.id; }));
+      } catch (error) {
+        setTimeout(catchUp, 2000); // the server is busy or restarting: try again soon
+      } finally {
+        running = false;
+        if (again) {
+          again = false;
+          catchUp();
+        }
+      }
+    }
+
     function open() {
       const socket = new WebSocket(socketUrl(path));
       socket.addEventListener("open", function () {
-        delay = 1000;
+        attempt = 0;
         document.documentElement.dataset.socket = "open";
         show("");
-        if (onOpen) onOpen();
+        catchUp(); // what was sent while this page was not connected
       });
       socket.addEventListener("message", function (event) {
-        onMessage(JSON.parse(event.data));
+        let data;
+        try {
+          data = JSON.parse(event.data);
+        } catch (error) {
+          return; // not a frame of this protocol
+        }
+        if (data.type === "resync") {
+          catchUp();
+          return;
+        }
+        if (data.type || typeof data.id !== "number") return; // a control frame for later
+        const gap = data.id > top + 1;
+        if (!gap && confirmed === top) confirmed = data.id;
+        handle(data);
+        if (gap) catchUp();
       });
-      socket.addEventListener("close", function () {
+      socket.addEventListener("close", function (event) {
         document.documentElement.dataset.socket = "closed";
-        const wait = delay + Math.floor(Math.random() * 500);
-        show("Connection lost. Reconnecting in " + Math.round(wait / 1000) + " s…");
+        if (event.code === 4401) {
+          show("You were logged out. Reload the page to follow it again.");
+          return; // these credentials ended: never come back with them
+        }
+        // Exponential backoff with full jitter, so a thousand pages cut at once come back
+        // spread out instead of all together.
+        const ceiling = Math.min(30000, 1000 * 2 ** attempt);
+        attempt += 1;
+        const wait = Math.floor(Math.random() * ceiling);
+        show("Connection lost. Reconnecting in " + Math.ceil(wait / 1000) + " s…");
         setTimeout(open, wait);
-        delay = Math.min(delay * 2, 30000);
       });
     }
     open();
+  }
+
+  // Every item of an API list, following `next` page after page.
+  async function fetchAll(url) {
+    const items = [];
+    while (url) {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(url + " answered " + response.status);
+      const body = await response.json();
+      items.push(...body.results);
+      url = body.next;
+    }
+    return items;
   }
 
   function timeAgo(date) {
@@ -101,5 +176,5 @@ window.Retro = (function () {
     update();
   }
 
-  return { connectLive, timeElement, insertById, highestId, counter };
+  return { connectLive, fetchAll, timeElement, insertById, highestId, counter };
 })();

@@ -1,12 +1,14 @@
 // Direct messages, live: the conversation page appends new messages without a reload, and
 // the conversation list keeps itself up to date. Both listen on /ws/inbox (the user's own
-// messages only) and, on every (re)connect, ask the API for what they missed.
+// messages only) and catch up through /api/inbox?after=ID (see Retro.connectLive).
 "use strict";
 
 (function () {
   const thread = document.getElementById("thread");
   const list = document.getElementById("conversations");
   const badge = document.getElementById("unread-count");
+  // The newest message of this user's when the page was made: the live part starts after it.
+  const latest = badge ? Number(badge.dataset.after || 0) : 0;
   Retro.counter(document.getElementById("id_text"), document.getElementById("message-counter"));
 
   async function getJSON(url) {
@@ -20,6 +22,11 @@
     const count = Math.max(0, Number(badge.textContent || 0) + by);
     badge.textContent = count;
     badge.hidden = count === 0;
+  }
+
+  // Catching up: every message this user sent or received after `id` (marks nothing read).
+  function inboxAfter(id) {
+    return Retro.fetchAll("/api/inbox?page_size=200&after=" + id);
   }
 
   function textElement(tag, className, text) {
@@ -57,28 +64,20 @@
       Retro.insertById(thread, render(message), true); // oldest at the top
     }
 
-    // On every (re)connect: every message newer than the newest one shown.
-    async function catchUp() {
-      const body = await getJSON(api + "?after=" + Retro.highestId(thread));
-      if (!body) return;
-      if (body.next) {
-        window.location.reload(); // missed more than a page: start afresh
-        return;
-      }
-      body.results.forEach(add);
-    }
-
     Retro.connectLive("/ws/inbox", {
-      onMessage: function (message) {
+      onItem: function (message) {
         if (!belongs(message)) {
-          if (message.recipient === me) bumpUnread(1); // someone else wrote meanwhile
+          if (message.recipient === me && !message.read) bumpUnread(1); // someone else wrote
           return;
         }
         add(message);
         // It is on screen: mark it read, as opening the conversation does.
-        if (message.sender === other) getJSON(api + "?page_size=1&after=" + message.id);
+        if (message.sender === other && !message.read) {
+          getJSON(api + "?page_size=1&after=" + message.id);
+        }
       },
-      onOpen: catchUp,
+      fetchAfter: inboxAfter,
+      after: latest,
       statusEl: document.getElementById("live-status"),
     });
   }
@@ -111,17 +110,10 @@
       Retro.insertById(list, render(username, message, unread), false); // newest first
     }
 
-    // On every (re)connect: the first page of conversations, afresh.
-    async function refresh() {
-      const body = await getJSON("/api/messages");
-      if (!body) return;
-      body.results.reverse().forEach(function (c) { put(c.username, c.last_message, c.unread); });
-    }
-
     Retro.connectLive("/ws/inbox", {
-      onMessage: function (message) {
-        const incoming = message.recipient === me;
-        const username = incoming ? message.sender : message.recipient;
+      onItem: function (message) {
+        const incoming = message.recipient === me && !message.read;
+        const username = message.recipient === me ? message.sender : message.recipient;
         const old = Array.from(list.children).find(function (el) {
           return el.dataset.with === username;
         });
@@ -129,11 +121,14 @@
         put(username, message, unread + (incoming ? 1 : 0));
         if (incoming) bumpUnread(1);
       },
-      onOpen: refresh,
+      fetchAfter: inboxAfter,
+      after: latest,
       statusEl: document.getElementById("live-status"),
     });
   }
 
   if (thread && thread.dataset.live) conversationPage();
   else if (list && list.dataset.live) inboxPage();
+  else return;
+  document.documentElement.dataset.inbox = "live"; // the header's count is kept here
 })();

@@ -3,7 +3,10 @@ other clients, and a server that goes away and comes back while posts keep being
 
 from __future__ import annotations
 
-from tests.live import Browser
+import pytest
+
+from tests.live import Browser, unique
+from tests.own_redis import own_redis  # noqa: F401  (a fixture)
 
 
 def test_tail_json_receives_posts_from_other_clients(cli_server, person):
@@ -94,3 +97,86 @@ def test_tail_survives_a_server_restart_printing_every_post_once(
         assert tail.no_more_lines(1.0) == []
         tail.wait_stderr("Reconnected")
         assert tail.interrupt() == 0
+
+
+def test_tail_notices_a_gap_and_prints_the_missing_post_before_the_next(
+    make_live_server, person, retro_for
+):
+    """Two processes with the in-memory layer share a database but not their sockets: a post
+    made on the other one never reaches tail live, so the next post tail does get jumps an id.
+    Tail fetches the one it missed first, and prints each once, in order."""
+    followed, other = make_live_server(), make_live_server()
+    me, writer = person("gapper"), person("gappost")
+    for retro in (me, writer):
+        retro.server = followed.url
+        assert retro.login(retro.username).returncode == 0
+    via_other = retro_for(other.url)
+    assert via_other.login(writer.username).returncode == 0
+
+    with me.spawn("tail", "--json") as tail:
+        tail.wait_stderr("Following")
+        unseen = via_other.ok("post", "made on the other process", "--json").json()
+        seen = writer.ok("post", "made on the followed one", "--json").json()
+        assert [tail.next_json(timeout=30), tail.next_json(timeout=30)] == [unseen, seen]
+        assert tail.no_more_lines(1.0) == []
+        assert tail.interrupt() == 0
+
+
+@pytest.mark.redis
+def test_tail_catches_up_on_a_resync_after_redis_comes_back(
+    make_live_server, person, retro_for, own_redis  # noqa: F811
+):
+    """Redis (the test's own) stops while tail follows process A; posts and a message made
+    through process B meanwhile cannot reach A. When Redis is back, A tells its sockets to
+    resync and tail prints what it missed, each once, without its socket ever dropping."""
+    prefix = unique("tail")
+    a = make_live_server(redis_url=own_redis.url, CHANNEL_LAYER_PREFIX=prefix)
+    b = make_live_server(redis_url=own_redis.url, CHANNEL_LAYER_PREFIX=prefix)
+    me, writer = person("resyncer"), person("resyncpost")
+    for retro in (me, writer):
+        retro.server = a.url
+        assert retro.login(retro.username).returncode == 0
+    via_b = retro_for(b.url)
+    assert via_b.login(writer.username).returncode == 0
+
+    with me.spawn("tail", "--json", "--messages") as tail:
+        tail.wait_stderr("Following")
+        first = writer.ok("post", "before", "--json").json()
+        assert tail.next_json(timeout=30) == first
+        own_redis.stop()
+        during = [via_b.ok("post", f"during {n}", "--json").json() for n in range(3)]
+        message = via_b.ok("message", me.username, "during", "--json").json()
+        own_redis.start()
+        received = [tail.next_json(timeout=60) for _ in range(4)]
+        assert [item for item in received if "author" in item] == during
+        assert [item for item in received if "sender" in item] == [message]
+        assert tail.no_more_lines(1.0) == []
+        assert "lost" not in "".join(tail.all_stderr())  # the socket never dropped
+        assert tail.interrupt() == 0
+
+
+def test_tail_retry_waits_for_a_server_that_is_down(make_live_server, person):
+    server = make_live_server()
+    me = person("patient")
+    me.server = server.url
+    assert me.login(me.username).returncode == 0
+    server.stop()
+    with me.spawn("tail", "--json", "--retry") as tail:
+        tail.wait_stderr("waiting for the server", timeout=30)
+        server.start()
+        tail.wait_stderr("Following", timeout=60)
+        post = me.ok("post", "you waited", "--json").json()
+        assert tail.next_json(timeout=30) == post
+        assert tail.interrupt() == 0
+
+
+def test_tail_without_retry_says_the_server_is_down_and_exits(make_live_server, person):
+    server = make_live_server()
+    me = person("impatient")
+    me.server = server.url
+    assert me.login(me.username).returncode == 0
+    server.stop()
+    result = me("tail")
+    assert result.returncode != 0
+    assert "cannot reach the server" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -17,6 +17,7 @@ from retrosocial.routing import websocket_urlpatterns
 pytestmark = pytest.mark.django_db(transaction=True)
 OWN_ORIGIN = (b"origin", b"http://localhost")
 FOREIGN_ORIGIN = (b"origin", b"http://evil.example")
+HOST = (b"host", b"localhost")  # what every real client sends
 
 
 def token_header(user) -> tuple[bytes, bytes]:
@@ -34,7 +35,7 @@ def session_cookie(user) -> tuple[bytes, bytes]:
 
 
 async def connect(path="/ws/inbox", *headers):
-    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    communicator = WebsocketCommunicator(application, path, headers=[HOST, *headers])
     connected, _ = await communicator.connect()
     return communicator, connected
 
@@ -98,9 +99,9 @@ class TestWhoMayConnect:
         settings.ALLOWED_HOSTS = ["*", "localhost"]
         app = WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))
         cookie = await sync_to_async(session_cookie)(ada)
-        foreign = WebsocketCommunicator(app, "/ws/inbox", headers=[cookie, FOREIGN_ORIGIN])
+        foreign = WebsocketCommunicator(app, "/ws/inbox", headers=[HOST, cookie, FOREIGN_ORIGIN])
         assert not (await foreign.connect())[0]
-        own = WebsocketCommunicator(app, "/ws/inbox", headers=[cookie, OWN_ORIGIN])
+        own = WebsocketCommunicator(app, "/ws/inbox", headers=[HOST, cookie, OWN_ORIGIN])
         assert (await own.connect())[0]
         await own.disconnect()
 
@@ -161,6 +162,6 @@ class TestDelivery:
         header = await sync_to_async(token_header)(bob)
         socket, connected = await connect("/ws/inbox", header)
         await socket.disconnect()
-        from channels.layers import get_channel_layer
+        from retrosocial.live import hub
 
-        assert not get_channel_layer().groups.get(f"inbox.{bob.pk}")
+        assert not hub().topics.get(f"inbox.{bob.pk}")

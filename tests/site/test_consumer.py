@@ -30,30 +30,34 @@ class TestFeedConsumer:
         await first.disconnect()
         await second.disconnect()
 
-    async def test_a_disconnected_client_leaves_the_group(self):
-        from channels.layers import get_channel_layer
+    async def test_a_disconnected_client_leaves_the_hub(self):
+        from retrosocial.live import hub
 
-        layer = get_channel_layer()
-        before = set(layer.groups.get("feed", {}))
+        before = set(hub().topics.get("feed", {}))
         communicator = WebsocketCommunicator(FeedConsumer.as_asgi(), "/ws/feed")
         await communicator.connect()
-        joined = set(layer.groups.get("feed", {})) - before
+        joined = set(hub().topics.get("feed", {})) - before
         assert len(joined) == 1
         await communicator.disconnect()
-        assert not joined & set(layer.groups.get("feed", {}))
+        assert not joined & set(hub().topics.get("feed", {}))
+        assert not joined & set(hub().listeners)
 
 
 @pytest.mark.django_db(transaction=True)
 class TestFeedRouting:
     async def test_the_site_routes_ws_feed_and_checks_the_origin(self):
         good = WebsocketCommunicator(
-            application, "/ws/feed", headers=[(b"origin", b"http://localhost")]
+            application,
+            "/ws/feed",
+            headers=[(b"host", b"localhost"), (b"origin", b"http://localhost")],
         )
         assert (await good.connect())[0]
         await good.disconnect()
 
         foreign = WebsocketCommunicator(
-            application, "/ws/feed", headers=[(b"origin", b"http://evil.example")]
+            application,
+            "/ws/feed",
+            headers=[(b"host", b"localhost"), (b"origin", b"http://evil.example")],
         )
         connected, _ = await foreign.connect()
         assert not connected

@@ -1,0 +1,348 @@
+"""
+Live delivery: how a saved post or message reaches every open socket, fast and without loss.
+
+One hub per daphne process holds that process's sockets by topic ("feed", "inbox.<user id>").
+An item is encoded to its JSON frame once, where it is published, and the hub writes that
+same frame to each local socket: no channel-layer message, queue or dispatch per socket.
+
+- Without REDIS_URL (`make run`) the hub is the whole story: `publish` hands the frame to the
+  hub of this process.
+- With REDIS_URL every process subscribes once to one Redis pub/sub channel; `publish` puts the
+  frame on a small queue that a background thread sends to Redis, so a request never waits on
+  Redis. A failed send, or a subscription that was cut or went silent, makes the hub send
+  `{"type": "resync"}` to its sockets (and, once Redis answers again, to every process's): the
+  clients then fetch what they missed through the API.
+- A socket whose client reads too slowly is closed with 4000 (catch up and reconnect) instead
+  of holding a growing buffer; one whose credentials ended is closed with 4401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+RESYNC = json.dumps({"type": "resync"})
+CLOSE_BEHIND = 4000  # fell too far behind, or the server is going away: catch up, reconnect
+CLOSE_CREDENTIALS = 4401  # the token was revoked or the session ended: do not come back with it
+PUBLISH_QUEUE = 10_000  # items waiting for Redis; beyond that they are dropped and resynced
+PUBLISH_TIMEOUT = 0.5  # seconds a send to Redis may take before it counts as failed
+SILENCE = 3.0  # seconds without a word from Redis (not even a PONG) before it counts as lost
+
+
+def credential(kind: str, secret: str) -> str:
+    """The topic that ends the sockets opened with one token or session, e.g. on log out."""
+    return f"end.{kind}." + hashlib.sha256(secret.encode()).hexdigest()[:32]
+
+
+def user_topic(user_id: int) -> str:
+    return f"end.user.{user_id}"
+
+
+def backlog(send) -> int:
+    """Bytes daphne holds for this socket that its client has not read yet (0 if unknown).
+
+    Daphne's `send` writes into the Twisted transport of the connection at once and never
+    waits, so the only sign of a slow reader is what piles up in that transport's buffer."""
+    protocol = getattr(send, "args", (None,))[0]
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return 0
+    data = getattr(transport, "dataBuffer", b"")
+    return len(data) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
+class Listener:
+    """One open socket: where to write its frames, and the topics it listens to."""
+
+    def __init__(self, send, topics: list[str]):
+        self.send = send
+        self.topics = topics
+        self.closed = False
+
+    async def write(self, frame: str) -> None:
+        if self.closed:
+            return
+        if backlog(self.send) > settings.LIVE_SOCKET_BUFFER:
+            logger.info("Closing a socket that fell %s bytes behind", backlog(self.send))
+            await self.close(CLOSE_BEHIND)
+            return
+        await self.send({"type": "websocket.send", "text": frame})
+
+    async def close(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.send({"type": "websocket.close", "code": code})
+
+
+class Hub:
+    """The sockets of this process, by topic, and the one Redis subscription that feeds them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.topics: dict[str, dict[Listener, None]] = {}
+        self.listeners: dict[Listener, None] = {}
+        self.subscriber: asyncio.Task | None = None
+
+    def join(self, listener: Listener) -> None:
+        self.listeners[listener] = None
+        for topic in listener.topics:
+            self.topics.setdefault(topic, {})[listener] = None
+        if settings.REDIS_URL and self.subscriber is None:
+            self.subscriber = self.loop.create_task(self.subscribe())
+
+    def leave(self, listener: Listener) -> None:
+        listener.closed = True
+        self.listeners.pop(listener, None)
+        for topic in listener.topics:
+            members = self.topics.get(topic, {})
+            members.pop(listener, None)
+            if not members:
+                self.topics.pop(topic, None)
+
+    async def deliver(self, topic: str, frame: str) -> None:
+        """Write one frame (already encoded) to every local socket of `topic`."""
+        if topic == "resync":
+            targets, frame = list(self.listeners), RESYNC
+        else:
+            targets = list(self.topics.get(topic, ()))
+        if topic.startswith("end."):
+            for listener in targets:
+                await listener.close(CLOSE_CREDENTIALS)
+            return
+        for listener in targets:
+            await listener.write(frame)
+
+    def deliver_soon(self, topic: str, frame: str) -> None:
+        """`deliver` from any thread."""
+        asyncio.run_coroutine_threadsafe(self.deliver(topic, frame), self.loop)
+
+    async def subscribe(self) -> None:
+        """Listen to Redis for as long as this process runs; resync the sockets after a gap."""
+        import redis.asyncio as aioredis
+
+        channel = bus_channel()
+        interrupted = False
+        while True:
+            client = aioredis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=SILENCE, **redis_ssl()
+            )
+            pubsub = client.pubsub()
+            try:
+                await asyncio.wait_for(pubsub.subscribe(channel), SILENCE)
+                if interrupted:
+                    logger.warning("Live delivery: Redis is back; the sockets resync")
+                    await self.deliver("resync", RESYNC)
+                    interrupted = False
+                await self.listen(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis stopped, frozen, or the connection was cut
+                if not interrupted:
+                    logger.warning("Live delivery: lost Redis (%s); the sockets resync", exc)
+                    await self.deliver("resync", RESYNC)
+                interrupted = True
+                await asyncio.sleep(0.5)
+            finally:
+                await asyncio.shield(close_quietly(pubsub, client))
+
+    async def listen(self, pubsub) -> None:
+        """Deliver what arrives; PING when it is quiet; give up after SILENCE seconds of nothing."""
+        heard = time.monotonic()
+        pinged = False
+        while True:
+            message = await pubsub.get_message(timeout=0.5)
+            now = time.monotonic()
+            if message is not None:
+                heard, pinged = now, False
+                if message["type"] == "message":
+                    topic, _, frame = message["data"].decode().partition("\n")
+                    await self.deliver(topic, frame)
+            elif now - heard > SILENCE:
+                raise ConnectionError(f"no word from Redis in {SILENCE:.0f} s")
+            elif now - heard > SILENCE / 3 and not pinged:
+                await asyncio.wait_for(pubsub.ping(), SILENCE)
+                pinged = True
+
+
+async def close_quietly(pubsub, client) -> None:
+    try:
+        await asyncio.wait_for(pubsub.aclose(), 1)
+        await asyncio.wait_for(client.aclose(), 1)
+    except Exception:  # the connection is broken already; nothing to tidy up
+        return
+
+
+def bus_channel() -> str:
+    return f"{settings.LIVE_PREFIX}:live"
+
+
+def redis_ssl() -> dict:
+    # Heroku Redis (rediss://) presents a self-signed certificate.
+    return {"ssl_cert_reqs": None} if settings.REDIS_URL.startswith("rediss://") else {}
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (daphne runs one per process)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _hubs:
+        for old in [old for old in _hubs if old.is_closed()]:
+            del _hubs[old]
+        _hubs[loop] = Hub(loop)
+    return _hubs[loop]
+
+
+def local_deliver(topic: str, frame: str) -> None:
+    for each in list(_hubs.values()):
+        if not each.loop.is_closed():
+            each.deliver_soon(topic, frame)
+
+
+class Publisher:
+    """Sends frames to Redis from a thread of its own, so that no request waits on Redis."""
+
+    def __init__(self):
+        self.queue: queue.Queue = queue.Queue(maxsize=PUBLISH_QUEUE)
+        self.owe_resync = False
+        self.thread = threading.Thread(target=self.run, name="live-publisher", daemon=True)
+        self.thread.start()
+        # A short-lived process (a management command, the shell) sends what it queued.
+        atexit.register(self.flush)
+
+    def flush(self, timeout: float = 2.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def put(self, topic: str, frame: str) -> None:
+        message = f"{topic}\n{frame}"
+        try:
+            self.queue.put_nowait(message)
+        except queue.Full:
+            self.failed(f"{PUBLISH_QUEUE} items are waiting for Redis", [message])
+
+    def failed(self, reason: str, batch: list[str]) -> None:
+        """Redis did not take `batch`: this process's sockets get it directly, and every
+        process resyncs once Redis answers again."""
+        if not self.owe_resync:
+            logger.error("Live delivery: could not send to Redis (%s); the sockets resync", reason)
+            local_deliver("resync", RESYNC)
+        self.owe_resync = True
+        for message in batch:
+            topic, _, frame = message.partition("\n")
+            if topic != "resync":
+                local_deliver(topic, frame)
+
+    def run(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_timeout=PUBLISH_TIMEOUT,
+            socket_connect_timeout=PUBLISH_TIMEOUT,
+            **redis_ssl(),
+        )
+        channel = bus_channel()
+        while True:
+            try:
+                batch = [self.queue.get(timeout=1)]
+            except queue.Empty:
+                batch = []
+            while batch and len(batch) < 500:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            if self.owe_resync:  # tell every process to resync before anything new
+                batch.insert(0, "resync\n" + RESYNC)
+            if not batch:
+                continue
+            try:
+                with client.pipeline(transaction=False) as pipe:
+                    for message in batch:
+                        pipe.publish(channel, message)
+                    pipe.execute()
+                self.owe_resync = False
+            except Exception as exc:  # Redis stopped, frozen or unreachable
+                while not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                self.failed(str(exc) or type(exc).__name__, batch)
+                time.sleep(0.2)
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """A socket that only listens: the hub writes to it; what its client sends is ignored."""
+
+    # No channel-layer channel per socket: the hub does the fan-out.
+    channel_layer_alias = None
+    listener = None
+
+    def topics(self) -> list[str]:
+        """What this socket listens to; [] refuses it."""
+        raise NotImplementedError
+
+    async def connect(self):
+        # Client → server: accept, then join the hub (or refuse the socket).
+        topics = self.topics()
+        if not topics:
+            await self.close()
+            return
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            topics = [*topics, user_topic(user.pk)]
+        if self.scope.get("credential"):
+            topics.append(self.scope["credential"])
+        self.listener = Listener(self.base_send, topics)
+        hub().join(self.listener)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # Client → server: these sockets only speak; whatever a client sends is ignored.
+        return
+
+    async def disconnect(self, code):
+        # Client went away: leave the hub.
+        if self.listener is not None:
+            hub().leave(self.listener)
+
+
+_publisher: Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def publish(item: dict, *topics: str) -> None:
+    """Send `item` to every socket of these topics, in every process, encoded once.
+    Never waits, never raises."""
+    frame = json.dumps(item, separators=(",", ":"))
+    for topic in topics:
+        send(topic, frame)
+
+
+def send(topic: str, frame: str) -> None:
+    global _publisher
+    if not settings.REDIS_URL:
+        local_deliver(topic, frame)
+        return
+    with _publisher_lock:
+        if _publisher is None:
+            _publisher = Publisher()
+    _publisher.put(topic, frame)
+
+
+def credentials_ended(*topics: str) -> None:
+    """Close, with 4401, every socket opened with these credentials, in every process."""
+    for topic in topics:
+        send(topic, "")

@@ -1,0 +1,69 @@
+"""
+Clients of the live protocol for end-to-end tests: a person with an API token, and reading a
+socket frame by frame (items, control frames, the close code).
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import websocket
+
+from tests.live import PASSWORD, LiveServer, unique
+
+
+class ApiPerson:
+    """Someone using the API with a token, as the CLI does."""
+
+    def __init__(self, server: LiveServer, name: str):
+        self.server = server
+        self.username = unique(name)
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        response = self.http.post(
+            "/api/auth/signup", json={"username": self.username, "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.text
+        self.token = response.json()["token"]
+        self.http.headers["Authorization"] = f"Token {self.token}"
+
+    def on(self, server: LiveServer) -> ApiPerson:
+        """The same person and token, talking to another process of the same site."""
+        self.server = server
+        self.http.base_url = server.url
+        return self
+
+    def socket(self, path: str, timeout: float = 30) -> websocket.WebSocket:
+        # No Origin header at all, as command-line clients often do.
+        return websocket.create_connection(
+            f"{self.server.ws_url}{path}",
+            timeout=timeout,
+            header=[f"Authorization: Token {self.token}"],
+            suppress_origin=True,
+        )
+
+    def post(self, text: str) -> dict:
+        response = self.http.post("/api/posts", json={"text": text})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def message(self, to: str, text: str) -> dict:
+        response = self.http.post(f"/api/messages/{to}", json={"text": text})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+def frame(ws: websocket.WebSocket) -> dict | int:
+    """The next frame: a JSON object, or the close code if the server closed the socket."""
+    opcode, data = ws.recv_data()
+    if opcode == websocket.ABNF.OPCODE_CLOSE:
+        return int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
+    return json.loads(data)
+
+
+def next_item(ws: websocket.WebSocket) -> dict | int:
+    """The next item (or close code), passing over control frames such as resync."""
+    while True:
+        got = frame(ws)
+        if not isinstance(got, dict) or "type" not in got:
+            return got

@@ -1,0 +1,162 @@
+"""Live delivery end to end (retrosocial/live.py) on real daphne processes: every post to every
+socket with the in-memory setup of `make run`; a Redis of the test's own that is stopped or
+frozen under a running site (resync frames, posts saved and answered); a reader too slow for
+its buffer closed with 4000."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import httpx
+import pytest
+import websocket
+
+from tests.live import unique
+from tests.live_clients import ApiPerson, frame, next_item
+from tests.own_redis import own_redis  # noqa: F401  (a fixture)
+
+pytestmark = pytest.mark.live
+
+RESYNC = {"type": "resync"}
+
+
+class TestInMemory:
+    async def test_every_post_reaches_every_one_of_100_sockets_exactly_once(
+        self, make_live_server
+    ):
+        import websockets
+
+        server = make_live_server()
+        posters = [ApiPerson(server, f"poster{n}") for n in range(5)]
+        sockets = [
+            await websockets.connect(f"{server.ws_url}/ws/feed", open_timeout=60)
+            for _ in range(100)
+        ]
+
+        async def post_all(person: ApiPerson) -> list[int]:
+            async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+                http.headers["Authorization"] = f"Token {person.token}"
+                ids = []
+                for n in range(10):
+                    response = await http.post("/api/posts", json={"text": f"post {n}"})
+                    assert response.status_code == 201
+                    ids.append(response.json()["id"])
+                return ids
+
+        async def read(ws, count: int) -> list[int]:
+            return [json.loads(await ws.recv())["id"] for _ in range(count)]
+
+        sent = sorted(sum(await asyncio.gather(*(post_all(p) for p in posters)), []))
+        received = await asyncio.wait_for(
+            asyncio.gather(*(read(ws, len(sent)) for ws in sockets)), timeout=120
+        )
+        for ws in sockets:
+            await ws.close()
+        assert len(sent) == 50
+        for ids in received:
+            assert sorted(ids) == sent  # every post, none twice
+
+
+@pytest.fixture
+def site_on_own_redis(make_live_server, own_redis):  # noqa: F811
+    server = make_live_server(redis_url=own_redis.url, CHANNEL_LAYER_PREFIX=unique("live"))
+    person = ApiPerson(server, "ada")
+    ws = person.socket("/ws/feed")
+    # The process's subscription is up once a post made now arrives.
+    assert next_item(ws) == person.post("warming up")
+    yield server, person, ws
+    ws.close()
+
+
+class TestRedisStopped:
+    def test_the_sockets_resync_posts_are_saved_and_answered_and_resync_again_when_it_is_back(
+        self, site_on_own_redis, own_redis  # noqa: F811
+    ):
+        server, person, ws = site_on_own_redis
+        own_redis.stop()
+        assert frame(ws) == RESYNC
+
+        during = person.post("while Redis is down")  # answered: 201 with the post
+        saved = person.http.get("/api/posts", params={"after": during["id"] - 1}).json()
+        assert saved["results"] == [during]
+        # This process still delivers it to its own sockets.
+        assert next_item(ws) == during
+
+        own_redis.start()
+        assert frame(ws) == RESYNC  # maybe other processes' posts were missed meanwhile
+        live_again(person, ws)
+
+    def test_healthz_says_503_while_redis_is_down(self, site_on_own_redis, own_redis):  # noqa: F811
+        server, person, ws = site_on_own_redis
+        own_redis.stop()
+        response = httpx.get(f"{server.url}/healthz", timeout=30)
+        assert response.status_code == 503
+        assert response.json()["channel_layer"].startswith("error")
+
+
+class TestRedisFrozen:
+    def test_a_post_is_answered_and_saved_and_the_sockets_resync(
+        self, site_on_own_redis, own_redis  # noqa: F811
+    ):
+        server, person, ws = site_on_own_redis
+        own_redis.freeze()
+        try:
+            during = person.post("while Redis is frozen")
+            saved = person.http.get("/api/posts", params={"after": during["id"] - 1}).json()
+            assert saved["results"] == [during]
+            got = [frame(ws)]
+            while got[-1] != during and len(got) < 6:
+                got.append(frame(ws))
+            assert got[-1] == during  # this process's own sockets still get it
+            assert RESYNC in got[:-1]  # after being told to resync
+        finally:
+            own_redis.thaw()
+        live_again(person, ws)
+
+
+def live_again(person: ApiPerson, ws) -> None:
+    """Once Redis is back, posts arrive on the socket again (the process resubscribes on its
+    own; until then a post may go by, as the resync it sends then says)."""
+    ws.settimeout(5)
+    for attempt in range(12):
+        post = person.post(f"is it live again? {attempt}")
+        try:
+            while True:
+                item = next_item(ws)
+                if item == post:
+                    ws.settimeout(30)
+                    return
+                assert isinstance(item, dict), item  # never closed
+        except websocket.WebSocketTimeoutException:
+            continue
+    pytest.fail("posts never arrived live again after Redis came back")
+
+
+class TestSlowReader:
+    def test_a_reader_that_falls_too_far_behind_is_closed_with_4000_and_others_are_not(
+        self, make_live_server
+    ):
+        server = make_live_server(LIVE_SOCKET_BUFFER="20000")
+        ada, bob = ApiPerson(server, "ada"), ApiPerson(server, "bob")
+        slow = websocket.create_connection(
+            f"{server.ws_url}/ws/inbox",
+            timeout=30,
+            header=[f"Authorization: Token {bob.token}"],
+            suppress_origin=True,
+            sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)],
+        )
+        reader = bob.socket("/ws/inbox")
+        text = "x" * 2000
+        sent = []
+        for n in range(400):
+            sent.append(ada.message(bob.username, f"{n} {text}"))
+            assert next_item(reader) == sent[-1]  # the reader who reads keeps up
+        got = []
+        while not isinstance(item := frame(slow), int):
+            got.append(item)
+        assert item == 4000
+        assert got == sent[: len(got)]
+        assert len(got) < len(sent)
+        assert next_item(reader) == ada.message(bob.username, "the reader is still open")

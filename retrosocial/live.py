@@ -27,6 +27,7 @@ import queue
 import threading
 import time
 
+from autobahn.websocket.protocol import PreparedMessage
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -49,12 +50,20 @@ def user_topic(user_id: int) -> str:
     return f"end.user.{user_id}"
 
 
-def backlog(send) -> int:
-    """Bytes daphne holds for this socket that its client has not read yet (0 if unknown).
+def daphne_protocol(send):
+    """The connection behind a consumer's `send` when daphne serves it (None otherwise).
 
-    Daphne's `send` writes into the Twisted transport of the connection at once and never
-    waits, so the only sign of a slow reader is what piles up in that transport's buffer."""
+    Daphne speaks websocket through Autobahn, whose connections can send a message framed once
+    for many of them (prepareMessage / sendPreparedMessage: its broadcast API)."""
     protocol = getattr(send, "args", (None,))[0]
+    return protocol if hasattr(protocol, "sendPreparedMessage") else None
+
+
+def backlog(protocol) -> int:
+    """Bytes held for this connection that its client has not read yet.
+
+    A write goes into the Twisted transport of the connection at once and never waits, so the
+    only sign of a slow reader is what piles up in that transport's buffer."""
     transport = getattr(protocol, "transport", None)
     if transport is None:
         return 0
@@ -67,17 +76,26 @@ class Listener:
 
     def __init__(self, send, topics: list[str]):
         self.send = send
+        self.protocol = daphne_protocol(send)
         self.topics = topics
         self.closed = False
 
+    def write_prepared(self, prepared: PreparedMessage) -> None:
+        """Under daphne: the frame's bytes straight onto the connection, or close it (4000)
+        if its client has left too much unread."""
+        if self.closed or self.protocol.state != self.protocol.STATE_OPEN:
+            return
+        if backlog(self.protocol) > settings.LIVE_SOCKET_BUFFER:
+            logger.info("Closing a socket %s bytes behind", backlog(self.protocol))
+            self.closed = True
+            self.protocol.sendClose(code=CLOSE_BEHIND)
+            return
+        self.protocol.sendPreparedMessage(prepared)
+
     async def write(self, frame: str) -> None:
-        if self.closed:
-            return
-        if backlog(self.send) > settings.LIVE_SOCKET_BUFFER:
-            logger.info("Closing a socket that fell %s bytes behind", backlog(self.send))
-            await self.close(CLOSE_BEHIND)
-            return
-        await self.send({"type": "websocket.send", "text": frame})
+        """Anywhere else (channels' test communicator): an ASGI send."""
+        if not self.closed:
+            await self.send({"type": "websocket.send", "text": frame})
 
     async def close(self, code: int) -> None:
         if not self.closed:
@@ -93,13 +111,27 @@ class Hub:
         self.topics: dict[str, dict[Listener, None]] = {}
         self.listeners: dict[Listener, None] = {}
         self.subscriber: asyncio.Task | None = None
+        self.subscribed = asyncio.Event()
+        self.interrupted = False
+
+    async def ready(self) -> None:
+        """Wait until this process hears Redis, so that a socket accepted now misses nothing
+        published after it opened. While Redis is known to be down, do not wait: the socket
+        gets a resync when it is back."""
+        if not settings.REDIS_URL:
+            return
+        if self.subscriber is None:
+            self.subscriber = self.loop.create_task(self.subscribe())
+        if not self.interrupted:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.subscribed.wait()), SILENCE)
+            except TimeoutError:
+                return
 
     def join(self, listener: Listener) -> None:
         self.listeners[listener] = None
         for topic in listener.topics:
             self.topics.setdefault(topic, {})[listener] = None
-        if settings.REDIS_URL and self.subscriber is None:
-            self.subscriber = self.loop.create_task(self.subscribe())
 
     def leave(self, listener: Listener) -> None:
         listener.closed = True
@@ -120,8 +152,13 @@ class Hub:
             for listener in targets:
                 await listener.close(CLOSE_CREDENTIALS)
             return
+        # Framed once, the same bytes for every connection.
+        prepared = PreparedMessage(frame.encode(), False, False, True)
         for listener in targets:
-            await listener.write(frame)
+            if listener.protocol is not None:
+                listener.write_prepared(prepared)
+            else:
+                await listener.write(frame)
 
     def deliver_soon(self, topic: str, frame: str) -> None:
         """`deliver` from any thread."""
@@ -132,7 +169,6 @@ class Hub:
         import redis.asyncio as aioredis
 
         channel = bus_channel()
-        interrupted = False
         while True:
             client = aioredis.from_url(
                 settings.REDIS_URL, socket_connect_timeout=SILENCE, **redis_ssl()
@@ -140,18 +176,20 @@ class Hub:
             pubsub = client.pubsub()
             try:
                 await asyncio.wait_for(pubsub.subscribe(channel), SILENCE)
-                if interrupted:
+                self.subscribed.set()
+                if self.interrupted:
                     logger.warning("Live delivery: Redis is back; the sockets resync")
+                    self.interrupted = False
                     await self.deliver("resync", RESYNC)
-                    interrupted = False
                 await self.listen(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis stopped, frozen, or the connection was cut
-                if not interrupted:
+                self.subscribed.clear()
+                if not self.interrupted:
                     logger.warning("Live delivery: lost Redis (%s); the sockets resync", exc)
+                    self.interrupted = True
                     await self.deliver("resync", RESYNC)
-                interrupted = True
                 await asyncio.sleep(0.5)
             finally:
                 await asyncio.shield(close_quietly(pubsub, client))
@@ -300,6 +338,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not topics:
             await self.close()
             return
+        await hub().ready()
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:

@@ -252,7 +252,8 @@ def local_deliver(topic: str, frame: str) -> None:
 class Publisher:
     """Sends frames to Redis from a thread of its own, so that no request waits on Redis."""
 
-    def __init__(self):
+    def __init__(self, url: str):
+        self.url = url
         self.queue: queue.Queue = queue.Queue(maxsize=PUBLISH_QUEUE)
         self.owe_resync = False
         self.thread = threading.Thread(target=self.run, name="live-publisher", daemon=True)
@@ -288,7 +289,7 @@ class Publisher:
         import redis
 
         client = redis.Redis.from_url(
-            settings.REDIS_URL,
+            self.url,
             socket_timeout=PUBLISH_TIMEOUT,
             socket_connect_timeout=PUBLISH_TIMEOUT,
             **redis_ssl(),
@@ -358,8 +359,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             hub().leave(self.listener)
 
 
-_publisher: Publisher | None = None
-_publisher_lock = threading.Lock()
+_publishers: dict[str, Publisher] = {}
+_publishers_lock = threading.Lock()
 
 
 def publish(item: dict, *topics: str) -> None:
@@ -371,14 +372,14 @@ def publish(item: dict, *topics: str) -> None:
 
 
 def send(topic: str, frame: str) -> None:
-    global _publisher
-    if not settings.REDIS_URL:
+    url = settings.REDIS_URL
+    if not url:
         local_deliver(topic, frame)
         return
-    with _publisher_lock:
-        if _publisher is None:
-            _publisher = Publisher()
-    _publisher.put(topic, frame)
+    with _publishers_lock:
+        if url not in _publishers:
+            _publishers[url] = Publisher(url)
+    _publishers[url].put(topic, frame)
 
 
 def credentials_ended(*topics: str) -> None:

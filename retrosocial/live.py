@@ -38,7 +38,7 @@ CLOSE_BEHIND = 4000  # fell too far behind, or the server is going away: catch u
 CLOSE_CREDENTIALS = 4401  # the token was revoked or the session ended: do not come back with it
 PUBLISH_QUEUE = 10_000  # items waiting for Redis; beyond that they are dropped and resynced
 PUBLISH_TIMEOUT = 0.5  # seconds a send to Redis may take before it counts as failed
-SILENCE = 3.0  # seconds without a word from Redis (not even a PONG) before it counts as lost
+SILENCE = 10.0  # seconds without a word from Redis (not even a PONG) before it counts as lost
 
 
 def credential(kind: str, secret: str) -> str:
@@ -85,22 +85,31 @@ class Listener:
         if its client has left too much unread."""
         if self.closed or self.protocol.state != self.protocol.STATE_OPEN:
             return
-        if backlog(self.protocol) > settings.LIVE_SOCKET_BUFFER:
-            logger.info("Closing a socket %s bytes behind", backlog(self.protocol))
+        try:
+            if backlog(self.protocol) > settings.LIVE_SOCKET_BUFFER:
+                logger.info("Closing a socket %s bytes behind", backlog(self.protocol))
+                self.closed = True
+                self.protocol.sendClose(code=CLOSE_BEHIND)
+                return
+            self.protocol.sendPreparedMessage(prepared)
+        except Exception:  # the connection went away meanwhile; daphne will say disconnect
             self.closed = True
-            self.protocol.sendClose(code=CLOSE_BEHIND)
-            return
-        self.protocol.sendPreparedMessage(prepared)
 
     async def write(self, frame: str) -> None:
         """Anywhere else (channels' test communicator): an ASGI send."""
         if not self.closed:
-            await self.send({"type": "websocket.send", "text": frame})
+            try:
+                await self.send({"type": "websocket.send", "text": frame})
+            except Exception:  # the connection went away meanwhile
+                self.closed = True
 
     async def close(self, code: int) -> None:
         if not self.closed:
             self.closed = True
-            await self.send({"type": "websocket.close", "code": code})
+            try:
+                await self.send({"type": "websocket.close", "code": code})
+            except Exception:  # gone already
+                return
 
 
 class Hub:
@@ -208,7 +217,7 @@ class Hub:
                     await self.deliver(topic, frame)
             elif now - heard > SILENCE:
                 raise ConnectionError(f"no word from Redis in {SILENCE:.0f} s")
-            elif now - heard > SILENCE / 3 and not pinged:
+            elif now - heard > 2 and not pinged:
                 await asyncio.wait_for(pubsub.ping(), SILENCE)
                 pinged = True
 

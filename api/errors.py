@@ -1,8 +1,8 @@
 """
 Everything under /api/ answers in JSON, whatever goes wrong:
 
-- a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 {"detail": ...};
-- a body nested deeper than MAX_JSON_DEPTH: 400, before anything walks it;
+- a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 {"detail": ...} (api/parsers.py);
+- a body nested too deeply: 400, before anything walks it (api/parsers.py);
 - the database unreachable: 503 {"detail": ...} with Retry-After;
 - anything else: a JSON 500, logged like any server error.
 
@@ -14,60 +14,19 @@ Everything under /api/ answers in JSON, whatever goes wrong:
 import logging
 import sys
 
-from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
-from rest_framework import parsers, status
-from rest_framework.exceptions import APIException, ParseError
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from api.parsers import PayloadTooLarge
 
 logger = logging.getLogger("django.request")
 
-MAX_JSON_DEPTH = 32
 DATABASE_RETRY_AFTER = 5  # seconds: how soon a client may try again after a 503
 DATABASE_DOWN = "The database is unreachable; try again shortly."
 SERVER_ERROR = "Server error."
-
-
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
-
-
-def depth(value) -> int:
-    """How deeply lists and objects nest in `value`, counted without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level > MAX_JSON_DEPTH:
-                break
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser with limits: the body's size, and how deeply it nests (Python's own
-    parser gives up with a RecursionError somewhere past a thousand levels)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if limit is not None and declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge()
-        try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise ParseError("JSON parse error - nested too deeply.") from exc
-        if depth(data) > MAX_JSON_DEPTH:
-            raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
-        return data
 
 
 def database_down() -> JsonResponse:

@@ -60,6 +60,7 @@ def production_env(database_url: str, redis_url: str = "", **extra: str) -> dict
         # and posts a minute than a person makes. A test of throttling passes its own rates.
         API_THROTTLE_AUTH="100000/minute",
         API_THROTTLE_WRITE="100000/minute",
+        LOGIN_FAILURE_LIMIT="100000/minute",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url

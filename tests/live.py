@@ -112,8 +112,15 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 class LiveServer:
     """One daphne process. `stop()` and `start()` again keep the same port and database."""
 
-    def __init__(self, database: LiveDatabase, redis_url: str = "", **extra_env: str):
+    def __init__(
+        self,
+        database: LiveDatabase,
+        redis_url: str = "",
+        daphne_args: tuple[str, ...] = (),
+        **extra_env: str,
+    ):
         self.database = database
+        self.daphne_args = tuple(daphne_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -125,7 +132,7 @@ class LiveServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 "retrosocial.asgi:application"],
+                 *self.daphne_args, "retrosocial.asgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout

@@ -11,10 +11,10 @@ from users.services import user_create
 FORM_FIELDS = {"username": "username", "password": "password2"}
 
 
-def refused(form_class, request, wait: int, **kwargs):
+def refused(form_class, post, wait: int, **kwargs):
     """A fresh form, unchecked (checking a login would cost a password hash), that says how
     long to wait; its page goes out as a 429 with Retry-After."""
-    form = form_class(initial={"username": request.POST.get("username", "")}, **kwargs)
+    form = form_class(initial={"username": post.get("username", "")}, **kwargs)
     form.cleaned_data = {}
     form.add_error(None, limits.TOO_MANY.format(wait))
     return form
@@ -30,7 +30,7 @@ def signup(request):
     if request.method == "POST":
         wait = limits.hit("auth", limits.client_address(request))
         if wait:
-            form = refused(UserCreationForm, request, wait)
+            form = refused(UserCreationForm, request.POST, wait)
             return too_many(render(request, "registration/signup.html", {"form": form}), wait)
         form = UserCreationForm(request.POST)
         if form.is_valid():
@@ -60,7 +60,7 @@ class LoginView(auth_views.LoginView):
             "login", account
         )
         if wait:
-            form = refused(self.get_form_class(), request, wait, request=request)
+            form = refused(self.get_form_class(), request.POST, wait, request=request)
             return too_many(self.render_to_response(self.get_context_data(form=form)), wait)
         return super().post(request, *args, **kwargs)
 

@@ -1,3 +1,4 @@
+from tests.cli.conftest import retro_for  # noqa: F401
 from tests.people import (  # noqa: F401
     ada,
     api,
@@ -5,5 +6,4 @@ from tests.people import (  # noqa: F401
     eve,
     fast_password_hashing,
     fresh_rate_limits,
-    listen,
 )

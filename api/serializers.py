@@ -15,7 +15,7 @@ from messaging.models import MAX_MESSAGE_LENGTH
 from messaging.services import message_payload
 from posts.models import MAX_POST_LENGTH
 from posts.services import post_payload
-from retrosocial.text import clean_text, text_pattern
+from retrosocial.text import REFUSED_PATTERN, clean_text, visible_pattern
 
 User = get_user_model()
 
@@ -59,7 +59,8 @@ class TextFieldSchema(OpenApiSerializerFieldExtension):
             "type": "string",
             "minLength": 1,
             "maxLength": self.target.max_length,
-            "pattern": text_pattern(),
+            "pattern": visible_pattern(),
+            "not": {"pattern": REFUSED_PATTERN},
         }
 
 

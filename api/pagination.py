@@ -52,7 +52,9 @@ class EnvelopeCursorPagination(CursorPagination):
         cursor = super().decode_cursor(request)
         if cursor is not None and cursor.position is not None:
             position = cursor.position
-            if "\x00" in position or (self.integer_position and not position.isdigit()):
+            # isdigit() alone lets "²" through, which int() cannot read: ASCII digits only.
+            digits = position.isascii() and position.isdigit()
+            if "\x00" in position or (self.integer_position and not digits):
                 raise NotFound(self.invalid_cursor_message)
         return cursor
 

@@ -5,9 +5,9 @@ websockets send byte-for-byte the same JSON; their fields are declared for the s
 """
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
@@ -15,6 +15,7 @@ from messaging.models import MAX_MESSAGE_LENGTH
 from messaging.services import message_payload
 from posts.models import MAX_POST_LENGTH
 from posts.services import post_payload
+from retrosocial.text import REFUSED_PATTERN, clean_text, visible_pattern
 
 User = get_user_model()
 
@@ -29,6 +30,40 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class TextField(StrictCharField):
+    """What people write: at most `max_length` characters as sent, then the rules of
+    retrosocial.text (trimmed, not blank or invisible, no NUL or bidirectional override). The
+    schema says the same (TextFieldSchema), so the fuzzer and the site agree on what is valid."""
+
+    def __init__(self, *, what: str, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.what = what
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        if not data.strip():
+            self.fail("blank")
+        try:
+            return clean_text(data, max_length=self.max_length, what=self.what)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+
+
+class TextFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = TextField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": self.target.max_length,
+            "pattern": visible_pattern(),
+            "not": {"pattern": REFUSED_PATTERN},
+        }
+
+
 class SignupSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -41,14 +76,6 @@ class SignupSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["username", "password"]
-
-    def validate(self, attrs):
-        # Django's password validators, including "too similar to the username".
-        try:
-            validate_password(attrs["password"], user=User(username=attrs["username"]))
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": list(error.messages)}) from error
-        return attrs
 
 
 class SignupResultSerializer(serializers.Serializer):
@@ -91,8 +118,11 @@ class TokenRequestSerializer(AuthTokenSerializer):
 
 
 class PostCreateSerializer(serializers.Serializer):
-    text = StrictCharField(
-        max_length=MAX_POST_LENGTH, help_text="1 to 500 characters after trimming."
+    text = TextField(
+        what="A post",
+        max_length=MAX_POST_LENGTH,
+        help_text="At most 500 characters, trimmed; not only blank or invisible characters; "
+        "no NUL or bidirectional override characters.",
     )
 
 
@@ -111,8 +141,11 @@ class MessageSerializer(serializers.Serializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    text = StrictCharField(
-        max_length=MAX_MESSAGE_LENGTH, help_text="1 to 2000 characters after trimming."
+    text = TextField(
+        what="A message",
+        max_length=MAX_MESSAGE_LENGTH,
+        help_text="At most 2000 characters, trimmed; not only blank or invisible characters; "
+        "no NUL or bidirectional override characters.",
     )
 
 

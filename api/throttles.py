@@ -1,29 +1,38 @@
 """
-Rate limits. The rates live in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (set from
-API_THROTTLE_AUTH and API_THROTTLE_WRITE) and are read on every request, so tests can change
-them. Counts are kept in Django's cache: per process with the default local-memory cache.
+The API's rate limits, counted by retrosocial.limits: the same counters the pages' forms use,
+so a limit holds whichever door a request comes through. DRF answers 429 with Retry-After.
 """
 
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from retrosocial import limits
 
 
-class SettingsRateThrottle(SimpleRateThrottle):
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+class LimitThrottle(BaseThrottle):
+    scope = ""
+
+    def ident(self, request):
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        self.seconds = limits.hit(self.scope, self.ident(request))
+        return self.seconds is None
+
+    def wait(self):
+        return self.seconds
 
 
-class AuthRateThrottle(SettingsRateThrottle):
-    """Signing up and asking for a token: per client address, whoever they claim to be."""
+class AuthRateThrottle(LimitThrottle):
+    """Signing up and logging in: per client address, whoever they claim to be."""
 
     scope = "auth"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def ident(self, request):
+        return limits.client_address(request)
 
 
-class WriteRateThrottle(SettingsRateThrottle):
+class WriteRateThrottle(LimitThrottle):
     """Posting and sending messages: per user. Reading is not limited."""
 
     scope = "write"
@@ -33,9 +42,5 @@ class WriteRateThrottle(SettingsRateThrottle):
             return True
         return super().allow_request(request, view)
 
-    def get_cache_key(self, request, view):
-        if request.user and request.user.is_authenticated:
-            ident = request.user.pk
-        else:
-            ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def ident(self, request):
+        return request.user.pk

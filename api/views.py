@@ -1,21 +1,22 @@
 """
 The REST API (the contract is in README.md, "API"): one view per URL, each method calling the
-same services the pages call — posts.services.post_create, messaging.services.message_create.
+same services the pages call — users.services.user_create, posts.services.post_create,
+messaging.services.message_create — and counting the same limits (retrosocial.limits).
 """
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from api import idempotency
 from api import serializers as s
 from api.pagination import ConversationPagination, NewestFirstPagination, UsernamePagination
 from api.throttles import AuthRateThrottle, WriteRateThrottle
@@ -24,6 +25,8 @@ from messaging.selectors import active_user, conversation_list
 from messaging.services import conversation_mark_read, message_create
 from posts.models import Post
 from posts.services import post_create
+from retrosocial import limits
+from users.services import user_create
 
 User = get_user_model()
 
@@ -33,7 +36,6 @@ FIELD_ERRORS = {
     'come under "non_field_errors".',
     "additionalProperties": {"type": "array", "items": {"type": "string"}},
 }
-USERNAME_TAKEN = "A user with that username already exists."
 
 
 def error(description):
@@ -58,6 +60,7 @@ UNAUTHORIZED = error("No credentials, or an invalid token (`WWW-Authenticate: To
 FORBIDDEN = error("A session request without a valid CSRF token.")
 THROTTLED = error("Too many requests; the `Retry-After` header says how many seconds to wait.")
 BAD_CURSOR = error("Invalid cursor.")
+KEY_REUSED = error("The Idempotency-Key was used before with a different request.")
 NO_SUCH_USER = error("No such user.")
 USERNAME = OpenApiParameter("username", str, OpenApiParameter.PATH, description="The other person.")
 PEEK = OpenApiParameter(
@@ -101,10 +104,9 @@ class SignupView(APIView):
         serializer = s.SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
-                user = User.objects.create_user(**serializer.validated_data)
-        except IntegrityError as exc:  # taken between the check and the insert
-            raise serializers.ValidationError({"username": [USERNAME_TAKEN]}) from exc
+            user = user_create(**serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise as_field_errors(exc) from exc
         token = Token.objects.create(user=user)
         return Response(
             {"username": user.username, "token": token.key}, status=status.HTTP_201_CREATED
@@ -136,8 +138,17 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        account = limits.account_key(data.get("username", ""))
+        # A locked account is refused before its password is checked (and hashed).
+        wait = limits.reached("login", account)
+        if wait:
+            raise Throttled(wait)
         serializer = s.TokenRequestSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if "non_field_errors" in serializer.errors:  # a wrong password
+                limits.hit("login", account)
+            raise serializers.ValidationError(serializer.errors)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 
@@ -205,14 +216,19 @@ class PostsView(generics.GenericAPIView):
         operation_id="posts_create",
         tags=["posts"],
         summary="Post to the feed (it goes out on /ws/feed at once)",
+        parameters=[idempotency.PARAMETER],
         request=s.PostCreateSerializer,
         responses={201: s.PostSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN,
-                   429: THROTTLED},
+                   422: KEY_REUSED, 429: THROTTLED},
     )
+    @idempotency.idempotent
     def post(self, request):
         serializer = s.PostCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        post = post_create(author=request.user, text=serializer.validated_data["text"])
+        try:
+            post = post_create(author=request.user, text=serializer.validated_data["text"])
+        except DjangoValidationError as exc:
+            raise as_field_errors(exc) from exc
         return Response(s.PostSerializer(post).data, status=status.HTTP_201_CREATED)
 
 
@@ -291,11 +307,12 @@ class ConversationView(generics.GenericAPIView):
         operation_id="message_send",
         tags=["messages"],
         summary="Send a message (it goes out on both people's /ws/inbox at once)",
-        parameters=[USERNAME],
+        parameters=[USERNAME, idempotency.PARAMETER],
         request=s.MessageCreateSerializer,
         responses={201: s.MessageSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED,
-                   403: FORBIDDEN, 404: NO_SUCH_USER, 429: THROTTLED},
+                   403: FORBIDDEN, 404: NO_SUCH_USER, 422: KEY_REUSED, 429: THROTTLED},
     )
+    @idempotency.idempotent
     def post(self, request, username):
         other = other_user_or_404(username)
         serializer = s.MessageCreateSerializer(data=request.data)

@@ -19,6 +19,8 @@ httpx is imported here, so import this module inside commands, not at the top of
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +30,10 @@ from cli import config
 from cli.errors import CLIError, ExitCode
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+# A post or message whose connection broke after it was sent is sent again this many times,
+# with the same Idempotency-Key: the server does it once whatever happens.
+WRITE_RETRIES = 2
+RETRY_PAUSE = 0.5  # seconds before the first retry, doubled before each next one
 LOGIN_HINT = "run: retro login USERNAME"
 
 
@@ -75,11 +81,25 @@ class Client:
         json: dict | None = None,
         params: dict | None = None,
         not_found: str | None = None,
+        headers: dict | None = None,
+        retries: int = 0,
     ) -> Any:
         """Send a request and return the decoded JSON answer (None for an empty one), or raise
-        CLIError. `not_found` is the message for a 404."""
+        CLIError. `not_found` is the message for a 404. `retries`: how many times to send it
+        again when the connection breaks after it may have reached the server."""
         try:
-            response = self.http.request(method, path, json=json, params=params)
+            for attempt in range(retries + 1):
+                try:
+                    response = self.http.request(
+                        method, path, json=json, params=params, headers=headers
+                    )
+                    break
+                except (httpx.ConnectError, httpx.ConnectTimeout):
+                    raise  # never reached the server: nothing to retry
+                except httpx.TransportError:
+                    if attempt == retries:
+                        raise
+                    time.sleep(RETRY_PAUSE * 2**attempt)
         except httpx.TimeoutException:
             raise CLIError(
                 f"cannot reach the server at {self.server}: no answer in time",
@@ -99,8 +119,18 @@ class Client:
         params = {key: value for key, value in params.items() if value is not None}
         return self.request("GET", path, params=params, not_found=not_found)
 
-    def post(self, path: str, body: dict, *, not_found: str | None = None) -> Any:
-        return self.request("POST", path, json=body, not_found=not_found)
+    def post(
+        self, path: str, body: dict, *, not_found: str | None = None, idempotent: bool = False
+    ) -> Any:
+        """POST `body`. `idempotent` (posts and messages): with an Idempotency-Key header, a
+        fresh UUID for this call and the same for each of its retries, so sending it again
+        after a broken connection never posts twice."""
+        if not idempotent:
+            return self.request("POST", path, json=body, not_found=not_found)
+        return self.request(
+            "POST", path, json=body, not_found=not_found,
+            headers={"Idempotency-Key": str(uuid.uuid4())}, retries=WRITE_RETRIES,
+        )
 
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)

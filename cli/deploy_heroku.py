@@ -164,7 +164,8 @@ class Deploy:
             ("The Heroku CLI is installed and logged in", self.logged_in),
             ("The app exists", self.app_exists),
             ("The heroku-postgresql and heroku-redis add-ons are attached", self.addons),
-            ("Config vars are set (SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS)",
+            ("Config vars are set (SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, "
+             "TRUSTED_PROXY_COUNT)",
              self.config_vars),
             ("The code is pushed (git push heroku HEAD:main)", self.push),
             ("The release phase finished", self.release),
@@ -325,6 +326,9 @@ class Deploy:
             "ALLOWED_HOSTS": with_item(current.get("ALLOWED_HOSTS", ""), host),
             "CSRF_TRUSTED_ORIGINS": with_item(current.get("CSRF_TRUSTED_ORIGINS", ""),
                                               f"https://{host}"),
+            # Heroku's router appends the client's address to X-Forwarded-For: the rate
+            # limits count that entry, not one the client wrote.
+            "TRUSTED_PROXY_COUNT": "1",
         }
         key = current.get("SECRET_KEY", "")
         if len(key) < 50 or key.startswith("django-insecure"):

@@ -34,7 +34,8 @@ def message(
     body = text_argument(text)
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
         sent = client.post(
-            _path(user), {"text": body}, not_found=f"no user named {user!r} on {client.server}"
+            _path(user), {"text": body}, not_found=f"no user named {user!r} on {client.server}",
+            idempotent=True,
         )
     if json:
         output.print_json(sent)

@@ -41,7 +41,7 @@ def post(
 
     body = text_argument(text)
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
-        created = client.post("/api/posts", {"text": body})
+        created = client.post("/api/posts", {"text": body}, idempotent=True)
     if json:
         output.print_json(created)
     else:

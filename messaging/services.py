@@ -6,11 +6,13 @@ A message is delivered live to the inbox group of each of its two participants, 
 nobody else: a user's inbox socket joins that user's group only.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.models import Message
+from messaging.models import MAX_MESSAGE_LENGTH, Message
 from retrosocial import live
+from retrosocial.text import clean_text
 
 
 def inbox_group(user_id: int) -> str:
@@ -40,10 +42,16 @@ def message_broadcast(message: Message) -> None:
 def message_create(*, sender, recipient, text: str) -> Message:
     """Save a message from `sender` to `recipient` and deliver it once it is committed.
 
-    Raises django.core.exceptions.ValidationError, saving nothing, when the text is empty or
-    longer than MAX_MESSAGE_LENGTH after trimming, or when sender and recipient are one person.
+    Raises django.core.exceptions.ValidationError, saving nothing, when the text breaks the
+    rules of retrosocial.text (empty or only invisible characters once trimmed, longer than
+    MAX_MESSAGE_LENGTH, a NUL or a bidirectional override character), or when sender and
+    recipient are one person.
     """
-    message = Message(sender=sender, recipient=recipient, text=text.strip())
+    try:
+        text = clean_text(text, max_length=MAX_MESSAGE_LENGTH, what="A message")
+    except ValidationError as error:
+        raise ValidationError({"text": error.error_list}) from error
+    message = Message(sender=sender, recipient=recipient, text=text)
     # The participants are real users already; check the text and Message.clean (not to self).
     message.full_clean(exclude=["sender", "recipient"])
     message.save()

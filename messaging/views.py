@@ -8,6 +8,7 @@ from messaging.forms import MessageForm
 from messaging.models import MESSAGE_TO_SELF_ERROR, Message
 from messaging.selectors import active_user, conversation_list
 from messaging.services import conversation_mark_read, message_create
+from retrosocial import limits
 
 CONVERSATIONS_PER_PAGE = 50
 MESSAGES_PER_PAGE = 50
@@ -47,11 +48,16 @@ def conversation(request, username):
     if other is None:
         raise Http404(no_such_user(username))
     is_self = other == request.user
-    form = None
+    form, wait = None, None
     if not is_self:
         if request.method == "POST":
             form = MessageForm(request.POST)
-            if form.is_valid():
+            # The same limit as the API's: posts and messages per user (retrosocial.limits).
+            wait = limits.hit("write", request.user.pk)
+            if wait:
+                form.is_valid()
+                form.add_error(None, limits.TOO_MANY.format(wait))
+            elif form.is_valid():
                 try:
                     message_create(
                         sender=request.user, recipient=other, text=form.cleaned_data["text"]
@@ -71,7 +77,7 @@ def conversation(request, username):
     page = Paginator(
         Message.objects.between(request.user, other).newest_first(), MESSAGES_PER_PAGE
     ).get_page(request.GET.get("page"))
-    return render(
+    response = render(
         request,
         "messaging/conversation.html",
         {
@@ -83,4 +89,8 @@ def conversation(request, username):
             "thread": list(reversed(page.object_list)),
             "live": page.number == 1 and not is_self,
         },
+        status=429 if wait else 200,
     )
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response

@@ -3,10 +3,12 @@ Writing posts. The page, the API and anything else that creates a post calls `po
 it is the one place that saves a post and announces it on the live feed.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from posts.models import Post
+from posts.models import MAX_POST_LENGTH, Post
 from retrosocial import live
+from retrosocial.text import clean_text
 
 FEED_GROUP = "feed"
 
@@ -28,6 +30,16 @@ def post_broadcast(post: Post) -> None:
 
 
 def post_create(*, author, text: str) -> Post:
+    """Save a post by `author` and announce it once it is committed.
+
+    Raises django.core.exceptions.ValidationError ({"text": [...]}), saving nothing, when the
+    text breaks the rules of retrosocial.text: empty or only invisible characters once trimmed,
+    longer than MAX_POST_LENGTH, a NUL or a bidirectional override character.
+    """
+    try:
+        text = clean_text(text, max_length=MAX_POST_LENGTH, what="A post")
+    except ValidationError as error:
+        raise ValidationError({"text": error.error_list}) from error
     post = Post.objects.create(author=author, text=text)
     # Only announce what is really in the database: after the surrounding transaction commits.
     transaction.on_commit(lambda: post_broadcast(post))

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_GET
 from posts.forms import PostForm
 from posts.models import Post
 from posts.services import post_create, post_payload
+from retrosocial import limits
 
 POSTS_PER_PAGE = 50
 USERS_SHOWN = 100
@@ -15,24 +17,37 @@ MISSED_POSTS_LIMIT = 200
 
 
 def home(request):
-    form = None
+    form, wait = None, None
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         form = PostForm(request.POST)
-        if form.is_valid():
-            post_create(author=request.user, text=form.cleaned_data["text"])
-            return redirect("home")
+        # The same limit as the API's: posts and messages per user (retrosocial.limits).
+        wait = limits.hit("write", request.user.pk)
+        if wait:
+            form.is_valid()
+            form.add_error(None, limits.TOO_MANY.format(wait))
+        elif form.is_valid():
+            try:
+                post_create(author=request.user, text=form.cleaned_data["text"])
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("home")
     elif request.user.is_authenticated:
         form = PostForm()
 
     page = Paginator(Post.objects.newest_first(), POSTS_PER_PAGE).get_page(request.GET.get("page"))
     users = get_user_model().objects.order_by("username")[:USERS_SHOWN]
-    return render(
+    response = render(
         request,
         "posts/home.html",
         {"form": form, "page": page, "users": users, "live": page.number == 1},
+        status=429 if wait else 200,
     )
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @require_GET

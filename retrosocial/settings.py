@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,7 +65,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every answer: under /api/ an error page becomes JSON.
+    "api.errors.JSONErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,6 +132,28 @@ LIVE_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "retrosocial")
 # Bytes a socket's client may leave unread before it is closed with 4000 (catch up, reconnect).
 LIVE_SOCKET_BUFFER = int(os.environ.get("LIVE_SOCKET_BUFFER", 1024 * 1024))
 
+# The cache holds the rate limits' counters: in Redis, shared by every process, when REDIS_URL
+# is set (a Redis that does not answer within a second is skipped, see retrosocial/limits.py).
+if REDIS_URL:
+    redis_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    if REDIS_URL.startswith("rediss://"):
+        redis_options["ssl_cert_reqs"] = None
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "retrosocial"),
+            "OPTIONS": redis_options,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How many proxies in front of the site append to X-Forwarded-For: 1 behind Heroku's router,
+# 0 (the default) when clients connect straight to daphne. The client's address is the entry
+# that many places from the right; anything further left was written by the client.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,8 +162,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # The REST API (api/): token or session authentication, JSON only, cursor-paginated lists.
-# API_THROTTLE_AUTH (signup and token requests per client address) and API_THROTTLE_WRITE
-# (posts and messages per user) are DRF rates such as "10/minute"; tests raise them.
+# The rate limits of every door, pages and API alike (retrosocial/limits.py), are rates such
+# as "10/minute": API_THROTTLE_AUTH, sign-ups and logins per client address;
+# LOGIN_FAILURE_LIMIT, wrong passwords per account; API_THROTTLE_WRITE, posts and messages
+# per user. Tests raise them.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -145,15 +173,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "auth": os.environ.get("API_THROTTLE_AUTH", "10/minute"),
+        "login": os.environ.get("LOGIN_FAILURE_LIMIT", "5/minute"),
         "write": os.environ.get("API_THROTTLE_WRITE", "60/minute"),
     },
-    # Throttle by the connection's address (daphne --proxy-headers puts the client's there),
-    # never by an X-Forwarded-For header the client could write itself.
-    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "RetroSocial API",
@@ -168,6 +195,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+
+# Content-Security-Policy on every answer: scripts only from the site's own files (no inline
+# script anywhere, Swagger UI included), no plugins, no framing. Inline styles stay allowed:
+# Swagger UI's page has a <style> block, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 LOGIN_URL = "login"

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from tests.live import Browser, LiveDatabase, LiveServer
+from tests.people import fresh_rate_limits  # noqa: F401 - every test starts with empty counters
 from tests.services import (
     POSTGRES_TEST_URL,
     REDIS_TEST_URL,

@@ -60,6 +60,7 @@ def production_env(database_url: str, redis_url: str = "", **extra: str) -> dict
         # and posts a minute than a person makes. A test of throttling passes its own rates.
         API_THROTTLE_AUTH="100000/minute",
         API_THROTTLE_WRITE="100000/minute",
+        LOGIN_FAILURE_LIMIT="100000/minute",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -116,10 +117,12 @@ class LiveServer:
         database: LiveDatabase,
         redis_url: str = "",
         application: str = "retrosocial.asgi:application",
+        daphne_args: tuple[str, ...] = (),
         **extra_env: str,
     ):
         self.database = database
         self.application = application
+        self.daphne_args = tuple(daphne_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -131,7 +134,7 @@ class LiveServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 self.application],
+                 *self.daphne_args, self.application],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from tests.live import PASSWORD
 
-HIGH_RATES = {"auth": "100000/minute", "write": "100000/minute"}
+HIGH_RATES = {"auth": "100000/minute", "login": "100000/minute", "write": "100000/minute"}
 
 
 @pytest.fixture(autouse=True)

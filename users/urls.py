@@ -5,6 +5,6 @@ from users import views
 
 urlpatterns = [
     path("signup", views.signup, name="signup"),
-    path("login", auth_views.LoginView.as_view(), name="login"),
+    path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
 ]

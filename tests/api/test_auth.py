@@ -159,7 +159,9 @@ class TestAuthThrottle:
     def test_signup_and_token_requests_share_a_per_address_limit(self, settings, anonymous, ada):
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {"auth": "3/minute", "write": "100/minute"},
+            "DEFAULT_THROTTLE_RATES": {
+                "auth": "3/minute", "login": "100/minute", "write": "100/minute"
+            },
         }
         body = {"username": "ada", "password": PASSWORD}
         for _ in range(2):

@@ -5,7 +5,12 @@ the schema and as many that do not, each with a valid token. Every response must
 error (5xx) and match the schema: a documented status code, content type, headers and body;
 requests that break the schema must be refused (4xx).
 
-RETRO_FUZZ_EXAMPLES raises the number of examples per operation and mode (default 20).
+Then the stateful phase: schemathesis chains operations through the links it infers from the
+schema (a username from sign-up into a conversation's path, …), scenario after scenario,
+each step checked the same way plus use-after-free and resource availability.
+
+RETRO_FUZZ_EXAMPLES raises the number of examples per operation and mode (default 20);
+RETRO_FUZZ_SCENARIOS the number of stateful scenarios (default 25, 6 steps at most each).
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
     negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    use_after_free,
 )
 
 from tests.live import LiveDatabase, LiveServer, unique
@@ -33,6 +40,7 @@ from tests.live import LiveDatabase, LiveServer, unique
 pytestmark = pytest.mark.live
 
 EXAMPLES = int(os.environ.get("RETRO_FUZZ_EXAMPLES", "20"))
+SCENARIOS = int(os.environ.get("RETRO_FUZZ_SCENARIOS", "25"))
 PASSWORD = "a-long-pass-phrase-42"
 CHECKS = [
     not_a_server_error,
@@ -151,3 +159,52 @@ def test_the_api_survives_fuzzing_and_matches_its_schema(fuzz_server):
     assert figures.operations == 10, summary
     assert not [s for s in figures.statuses if s >= 500], summary
     assert not figures.failures, summary + "\n\n" + "\n\n".join(figures.failures)
+
+
+def test_the_api_survives_stateful_fuzzing(fuzz_server):
+    schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/api/schema/?format=json")
+    me = sign_up(fuzz_server, "stateful")
+    figures = Figures()
+
+    class Scenarios(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {
+                "base_url": fuzz_server.url,
+                "headers": {"Authorization": f"Token {me.token}"},
+                "timeout": 10,
+            }
+
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            figures.examples += 1
+            figures.statuses[response.status_code] = (
+                figures.statuses.get(response.status_code, 0) + 1
+            )
+            if case.method.upper() == "DELETE" and response.status_code == 204:
+                me.log_in()
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                checks=[*CHECKS, use_after_free, ensure_resource_availability],
+                transport_kwargs=kwargs,
+                recorder=self.recorder,
+            )
+
+    Scenarios.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    summary = (
+        f"schemathesis stateful: {SCENARIOS} scenarios, {figures.examples} calls; "
+        f"statuses {dict(sorted(figures.statuses.items()))}"
+    )
+    print(summary)
+    assert figures.examples >= SCENARIOS, summary
+    assert not [s for s in figures.statuses if s >= 500], summary

@@ -70,7 +70,9 @@ class TestSendMessage:
     def test_sending_is_throttled(self, settings, api, ada, bob):
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {"auth": "100/minute", "write": "1/minute"},
+            "DEFAULT_THROTTLE_RATES": {
+                "auth": "100/minute", "login": "100/minute", "write": "1/minute"
+            },
         }
         client = api(ada)
         assert client.post("/api/messages/bob", {"text": "1"}, format="json").status_code == 201

@@ -67,7 +67,9 @@ class TestCreatePost:
     def test_posting_is_throttled_per_user_and_reading_is_not(self, settings, api, ada, bob):
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
-            "DEFAULT_THROTTLE_RATES": {"auth": "100/minute", "write": "2/minute"},
+            "DEFAULT_THROTTLE_RATES": {
+                "auth": "100/minute", "login": "100/minute", "write": "2/minute"
+            },
         }
         client = api(ada)
         for n in range(2):

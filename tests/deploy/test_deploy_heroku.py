@@ -58,7 +58,8 @@ class TestFirstDeploy:
         config_set = calls[FIRST_DEPLOY.index(f"heroku config --app {APP} --json") + 1]
         assert re.fullmatch(
             rf"heroku config:set ALLOWED_HOSTS=127\.0\.0\.1 "
-            rf"CSRF_TRUSTED_ORIGINS=https://127\.0\.0\.1 DEBUG=0 SECRET_KEY=\S{{50,}} --app {APP}",
+            rf"CSRF_TRUSTED_ORIGINS=https://127\.0\.0\.1 DEBUG=0 SECRET_KEY=\S{{50,}} "
+            rf"TRUSTED_PROXY_COUNT=1 --app {APP}",
             config_set,
         ), config_set
         # Each step is listed with ✓, in the order the issue gives.
@@ -272,7 +273,7 @@ class TestDryRun:
             f"heroku config:set ALLOWED_HOSTS={APP}-xxxxxxxxxxxx.herokuapp.com "
             f"CSRF_TRUSTED_ORIGINS=https://{APP}-xxxxxxxxxxxx.herokuapp.com DEBUG=0 "
             "SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(50))')\" "
-            f"--app {APP}",
+            f"TRUSTED_PROXY_COUNT=1 --app {APP}",
             "git rev-parse HEAD",
             "git ls-remote heroku refs/heads/main",
             "git push heroku HEAD:main",

@@ -46,7 +46,7 @@ class TestRedisDown:
         assert response.status_code == 503
         body = response.json()
         assert body["database"] == "ok"
-        assert body["channel_layer"].startswith("error:")
+        assert body["channel_layer"] == "down"
         assert body["status"] == "error"
 
 

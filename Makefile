@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-postgres lint bench clean
+.PHONY: help install run test test-postgres lint bench lighthouse clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ lint: install ## ruff
 
 bench: install ## benchmarks: print figures, assert nothing about speed
 	$(PY) bench/run.py
+
+lighthouse: install ## Lighthouse's four scores for every public page (installs lighthouse from npm the first time)
+	$(PY) bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 clean: ## remove the virtual environment and generated files
 	rm -rf $(VENV) staticfiles .pytest_cache

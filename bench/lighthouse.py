@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.live import Browser, LiveDatabase, LiveServer, manage, production_env, unique  # noqa: E402
-from tests.node import LIGHTHOUSE, NodeToolMissing, lighthouse_cli  # noqa: E402
+from tests.node import LIGHTHOUSE, NodeMissing, NpmInstallFailed, lighthouse_cli  # noqa: E402
 
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 PUBLIC_PAGES = ["/", "/login", "/signup", "/api/docs/"]
@@ -70,7 +70,7 @@ def main() -> int:
         return 1
     try:
         cli = lighthouse_cli()
-    except NodeToolMissing as error:
+    except (NodeMissing, NpmInstallFailed) as error:
         print(f"lighthouse: {error}", file=sys.stderr)
         return 1
 

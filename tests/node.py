@@ -19,8 +19,12 @@ AXE_CORE = ("axe-core", "4.11.0")
 LIGHTHOUSE = ("lighthouse", "12.8.2")
 
 
-class NodeToolMissing(RuntimeError):
-    """Node or npm is not on this machine, or npm could not install the package."""
+class NodeMissing(RuntimeError):
+    """Node or npm is not on this machine."""
+
+
+class NpmInstallFailed(RuntimeError):
+    """npm is here but could not install the package."""
 
 
 def npm_package(name: str, version: str) -> Path:
@@ -31,7 +35,7 @@ def npm_package(name: str, version: str) -> Path:
         return package
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
-        raise NodeToolMissing(f"{name} needs Node and npm, and this machine has no npm")
+        raise NodeMissing(f"{name} needs Node and npm, and this machine has no npm")
     prefix.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [npm, "install", "--prefix", str(prefix), "--no-save", "--no-package-lock",
@@ -39,7 +43,7 @@ def npm_package(name: str, version: str) -> Path:
         capture_output=True, text=True, timeout=600,
     )
     if result.returncode != 0 or not (package / "package.json").exists():
-        raise NodeToolMissing(f"npm install {name}@{version} failed:\n{result.stderr.strip()}")
+        raise NpmInstallFailed(f"npm install {name}@{version} failed:\n{result.stderr.strip()}")
     return package
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from cli.course import model
 from tests.live import ROOT, free_port
-from tests.node import NodeToolMissing, npm_package
+from tests.node import NodeMissing, npm_package
 
 pytestmark = [pytest.mark.postgres, pytest.mark.live]
 
@@ -41,10 +41,11 @@ def readme_block() -> str:
 
 @pytest.fixture(scope="module")
 def heroku() -> Path:
+    """The real Heroku CLI. Without npm this test skips; npm failing to install it fails."""
     try:
         package = npm_package(*HEROKU_CLI)
-    except NodeToolMissing as error:
-        pytest.fail(str(error), pytrace=False)
+    except NodeMissing as error:
+        pytest.skip(str(error))
     return package.parent / ".bin" / "heroku"
 
 

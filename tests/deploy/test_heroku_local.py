@@ -23,8 +23,10 @@ import httpx
 import pytest
 
 from cli.course import model
+from tests.conftest import require
 from tests.live import ROOT, free_port
 from tests.node import NodeMissing, npm_package
+from tests.services import POSTGRES_TEST_URL, postgres_reachable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.live]
 
@@ -50,7 +52,7 @@ def heroku() -> Path:
 
 
 @pytest.fixture
-def fresh_copy(tmp_path, postgres_url):
+def fresh_copy(tmp_path):
     """The project's files as a clone has them, a .env with the README's lines and a database
     of this test's own, and a PATH on which `python` is this virtual environment's."""
     folder = tmp_path / "retrosocial"
@@ -58,6 +60,8 @@ def fresh_copy(tmp_path, postgres_url):
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, folder / rel)
 
+    postgres_url = POSTGRES_TEST_URL  # the server's `postgres` database, whatever DATABASE_URL is
+    require("postgres", postgres_reachable(postgres_url), f"no PostgreSQL at {postgres_url}")
     name = f"retro_heroku_local_{uuid.uuid4().hex[:10]}"
     admin = urlsplit(postgres_url)
     database_url = urlunsplit(admin._replace(path=f"/{name}"))

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-postgres lint bench chaos soak clean
+.PHONY: help install run test test-postgres lint bench chaos soak lighthouse clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ chaos: install ## live delivery while Redis, daphne and PostgreSQL fail: exact c
 
 soak: install ## 1,000 live sockets held 60 s while posting: drops, losses, daphne memory
 	$(PY) bench/soak.py
+
+lighthouse: install ## Lighthouse's four scores for every public page (installs lighthouse from npm the first time)
+	$(PY) bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 clean: ## remove the virtual environment and generated files
 	rm -rf $(VENV) staticfiles .pytest_cache

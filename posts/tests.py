@@ -1,11 +1,12 @@
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from posts.consumers import FeedConsumer
 from posts.models import Post
-from posts.services import FEED_GROUP, post_create
+from posts.services import post_create
 
 # Passwords are hashed slowly on purpose; tests need no such protection.
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -52,14 +53,18 @@ class HomePageTests(TestCase):
 
 
 class PostCreateTests(TestCase):
-    def test_a_new_post_is_broadcast_once_it_is_committed(self):
-        layer = get_channel_layer()
-        channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(FEED_GROUP, channel)
+    async def test_a_new_post_reaches_an_open_feed_socket_once_it_is_committed(self):
+        socket = WebsocketCommunicator(FeedConsumer.as_asgi(), "/ws/feed")
+        connected, _ = await socket.connect()
+        self.assertTrue(connected)
+        post = await sync_to_async(self.create_post)()
+        received = await socket.receive_json_from(timeout=5)
+        self.assertEqual((received["id"], received["text"]), (post.id, "Hello, live feed!"))
+        await socket.disconnect()
+
+    def create_post(self):
         ada = get_user_model().objects.create_user("ada")
         with self.captureOnCommitCallbacks(execute=True) as callbacks:
             post = post_create(author=ada, text="Hello, live feed!")
             self.assertEqual(callbacks, [])  # nothing is sent before the commit
-        message = async_to_sync(layer.receive)(channel)
-        self.assertEqual(message["post"]["id"], post.id)
-        self.assertEqual(message["post"]["text"], "Hello, live feed!")
+        return post

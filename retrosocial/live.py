@@ -27,6 +27,7 @@ import queue
 import threading
 import time
 
+from autobahn.websocket.protocol import PreparedMessage
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -37,7 +38,7 @@ CLOSE_BEHIND = 4000  # fell too far behind, or the server is going away: catch u
 CLOSE_CREDENTIALS = 4401  # the token was revoked or the session ended: do not come back with it
 PUBLISH_QUEUE = 10_000  # items waiting for Redis; beyond that they are dropped and resynced
 PUBLISH_TIMEOUT = 0.5  # seconds a send to Redis may take before it counts as failed
-SILENCE = 3.0  # seconds without a word from Redis (not even a PONG) before it counts as lost
+SILENCE = 10.0  # seconds without a word from Redis (not even a PONG) before it counts as lost
 
 
 def credential(kind: str, secret: str) -> str:
@@ -49,12 +50,20 @@ def user_topic(user_id: int) -> str:
     return f"end.user.{user_id}"
 
 
-def backlog(send) -> int:
-    """Bytes daphne holds for this socket that its client has not read yet (0 if unknown).
+def daphne_protocol(send):
+    """The connection behind a consumer's `send` when daphne serves it (None otherwise).
 
-    Daphne's `send` writes into the Twisted transport of the connection at once and never
-    waits, so the only sign of a slow reader is what piles up in that transport's buffer."""
+    Daphne speaks websocket through Autobahn, whose connections can send a message framed once
+    for many of them (prepareMessage / sendPreparedMessage: its broadcast API)."""
     protocol = getattr(send, "args", (None,))[0]
+    return protocol if hasattr(protocol, "sendPreparedMessage") else None
+
+
+def backlog(protocol) -> int:
+    """Bytes held for this connection that its client has not read yet.
+
+    A write goes into the Twisted transport of the connection at once and never waits, so the
+    only sign of a slow reader is what piles up in that transport's buffer."""
     transport = getattr(protocol, "transport", None)
     if transport is None:
         return 0
@@ -67,22 +76,40 @@ class Listener:
 
     def __init__(self, send, topics: list[str]):
         self.send = send
+        self.protocol = daphne_protocol(send)
         self.topics = topics
         self.closed = False
 
+    def write_prepared(self, prepared: PreparedMessage) -> None:
+        """Under daphne: the frame's bytes straight onto the connection, or close it (4000)
+        if its client has left too much unread."""
+        if self.closed or self.protocol.state != self.protocol.STATE_OPEN:
+            return
+        try:
+            if backlog(self.protocol) > settings.LIVE_SOCKET_BUFFER:
+                logger.info("Closing a socket %s bytes behind", backlog(self.protocol))
+                self.closed = True
+                self.protocol.sendClose(code=CLOSE_BEHIND)
+                return
+            self.protocol.sendPreparedMessage(prepared)
+        except Exception:  # the connection went away meanwhile; daphne will say disconnect
+            self.closed = True
+
     async def write(self, frame: str) -> None:
-        if self.closed:
-            return
-        if backlog(self.send) > settings.LIVE_SOCKET_BUFFER:
-            logger.info("Closing a socket that fell %s bytes behind", backlog(self.send))
-            await self.close(CLOSE_BEHIND)
-            return
-        await self.send({"type": "websocket.send", "text": frame})
+        """Anywhere else (channels' test communicator): an ASGI send."""
+        if not self.closed:
+            try:
+                await self.send({"type": "websocket.send", "text": frame})
+            except Exception:  # the connection went away meanwhile
+                self.closed = True
 
     async def close(self, code: int) -> None:
         if not self.closed:
             self.closed = True
-            await self.send({"type": "websocket.close", "code": code})
+            try:
+                await self.send({"type": "websocket.close", "code": code})
+            except Exception:  # gone already
+                return
 
 
 class Hub:
@@ -93,13 +120,27 @@ class Hub:
         self.topics: dict[str, dict[Listener, None]] = {}
         self.listeners: dict[Listener, None] = {}
         self.subscriber: asyncio.Task | None = None
+        self.subscribed = asyncio.Event()
+        self.interrupted = False
+
+    async def ready(self) -> None:
+        """Wait until this process hears Redis, so that a socket accepted now misses nothing
+        published after it opened. While Redis is known to be down, do not wait: the socket
+        gets a resync when it is back."""
+        if not settings.REDIS_URL:
+            return
+        if self.subscriber is None:
+            self.subscriber = self.loop.create_task(self.subscribe())
+        if not self.interrupted:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.subscribed.wait()), SILENCE)
+            except TimeoutError:
+                return
 
     def join(self, listener: Listener) -> None:
         self.listeners[listener] = None
         for topic in listener.topics:
             self.topics.setdefault(topic, {})[listener] = None
-        if settings.REDIS_URL and self.subscriber is None:
-            self.subscriber = self.loop.create_task(self.subscribe())
 
     def leave(self, listener: Listener) -> None:
         listener.closed = True
@@ -120,8 +161,13 @@ class Hub:
             for listener in targets:
                 await listener.close(CLOSE_CREDENTIALS)
             return
+        # Framed once, the same bytes for every connection.
+        prepared = PreparedMessage(frame.encode(), False, False, True)
         for listener in targets:
-            await listener.write(frame)
+            if listener.protocol is not None:
+                listener.write_prepared(prepared)
+            else:
+                await listener.write(frame)
 
     def deliver_soon(self, topic: str, frame: str) -> None:
         """`deliver` from any thread."""
@@ -132,7 +178,6 @@ class Hub:
         import redis.asyncio as aioredis
 
         channel = bus_channel()
-        interrupted = False
         while True:
             client = aioredis.from_url(
                 settings.REDIS_URL, socket_connect_timeout=SILENCE, **redis_ssl()
@@ -140,18 +185,20 @@ class Hub:
             pubsub = client.pubsub()
             try:
                 await asyncio.wait_for(pubsub.subscribe(channel), SILENCE)
-                if interrupted:
+                self.subscribed.set()
+                if self.interrupted:
                     logger.warning("Live delivery: Redis is back; the sockets resync")
+                    self.interrupted = False
                     await self.deliver("resync", RESYNC)
-                    interrupted = False
                 await self.listen(pubsub)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis stopped, frozen, or the connection was cut
-                if not interrupted:
+                self.subscribed.clear()
+                if not self.interrupted:
                     logger.warning("Live delivery: lost Redis (%s); the sockets resync", exc)
+                    self.interrupted = True
                     await self.deliver("resync", RESYNC)
-                interrupted = True
                 await asyncio.sleep(0.5)
             finally:
                 await asyncio.shield(close_quietly(pubsub, client))
@@ -170,7 +217,7 @@ class Hub:
                     await self.deliver(topic, frame)
             elif now - heard > SILENCE:
                 raise ConnectionError(f"no word from Redis in {SILENCE:.0f} s")
-            elif now - heard > SILENCE / 3 and not pinged:
+            elif now - heard > 2 and not pinged:
                 await asyncio.wait_for(pubsub.ping(), SILENCE)
                 pinged = True
 
@@ -214,7 +261,8 @@ def local_deliver(topic: str, frame: str) -> None:
 class Publisher:
     """Sends frames to Redis from a thread of its own, so that no request waits on Redis."""
 
-    def __init__(self):
+    def __init__(self, url: str):
+        self.url = url
         self.queue: queue.Queue = queue.Queue(maxsize=PUBLISH_QUEUE)
         self.owe_resync = False
         self.thread = threading.Thread(target=self.run, name="live-publisher", daemon=True)
@@ -223,8 +271,9 @@ class Publisher:
         atexit.register(self.flush)
 
     def flush(self, timeout: float = 2.0) -> None:
+        """Wait (a little) until everything queued has been sent or given up on."""
         deadline = time.monotonic() + timeout
-        while not self.queue.empty() and time.monotonic() < deadline:
+        while self.queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.02)
 
     def put(self, topic: str, frame: str) -> None:
@@ -250,7 +299,7 @@ class Publisher:
         import redis
 
         client = redis.Redis.from_url(
-            settings.REDIS_URL,
+            self.url,
             socket_timeout=PUBLISH_TIMEOUT,
             socket_connect_timeout=PUBLISH_TIMEOUT,
             **redis_ssl(),
@@ -266,6 +315,7 @@ class Publisher:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
+            taken = len(batch)
             if self.owe_resync:  # tell every process to resync before anything new
                 batch.insert(0, "resync\n" + RESYNC)
             if not batch:
@@ -279,8 +329,11 @@ class Publisher:
             except Exception as exc:  # Redis stopped, frozen or unreachable
                 while not self.queue.empty():
                     batch.append(self.queue.get_nowait())
+                    taken += 1
                 self.failed(str(exc) or type(exc).__name__, batch)
                 time.sleep(0.2)
+            for _ in range(taken):
+                self.queue.task_done()
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -300,6 +353,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not topics:
             await self.close()
             return
+        await hub().ready()
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
@@ -319,8 +373,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             hub().leave(self.listener)
 
 
-_publisher: Publisher | None = None
-_publisher_lock = threading.Lock()
+_publishers: dict[str, Publisher] = {}
+_publishers_lock = threading.Lock()
 
 
 def publish(item: dict, *topics: str) -> None:
@@ -332,14 +386,14 @@ def publish(item: dict, *topics: str) -> None:
 
 
 def send(topic: str, frame: str) -> None:
-    global _publisher
-    if not settings.REDIS_URL:
+    url = settings.REDIS_URL
+    if not url:
         local_deliver(topic, frame)
         return
-    with _publisher_lock:
-        if _publisher is None:
-            _publisher = Publisher()
-    _publisher.put(topic, frame)
+    with _publishers_lock:
+        if url not in _publishers:
+            _publishers[url] = Publisher(url)
+    _publishers[url].put(topic, frame)
 
 
 def credentials_ended(*topics: str) -> None:

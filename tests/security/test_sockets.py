@@ -47,7 +47,8 @@ class TestSocketsEndWithTheirCredentials:
         assert ada.on(a).http.delete("/api/auth/token").status_code == 204
         assert [frame(ws) for ws in sockets] == [4401, 4401]
         # Nobody else's socket closed: the next thing bob's gets is the next post.
-        assert next_item(bystander) == on_b.post("bob is still here")
+        later = on_b.post("bob is still here")
+        assert next_item(bystander) == later
 
     def test_a_password_change_closes_the_users_sockets_with_4401(
         self, make_live_server, redis_url, channel_prefix

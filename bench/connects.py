@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
-from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
+from websockets.exceptions import ConnectionClosed, InvalidHandshake  # noqa: E402
 
 from bench import _load  # noqa: E402
 from bench._harness import (  # noqa: E402
@@ -56,7 +56,8 @@ async def open_rate(ws_url: str, count: int, origin: str | None, headers: dict |
 
 class StormClient:
     """Minimal protocol client for the storm: reconnect with backoff and full jitter, catch up
-    through the API after every connect, done once it holds `target`."""
+    through the API after every connect, done once it holds `target`. The cut comes only when
+    every client is connected and has made its first catch-up."""
 
     def __init__(self, ws_url: str, origin: str, http: httpx.AsyncClient, target: list[int]):
         self.ws_url, self.origin, self.http, self.target = ws_url, origin, http, target
@@ -91,16 +92,16 @@ class StormClient:
                     if self.connects > 1 and self.reconnected_at is None:
                         self.reconnected_at = time.monotonic()
                     attempt = 0
-                    self.connected.set()
                     await self.catch_up()
+                    self.connected.set()  # connected and current: ready for the cut
                     async for frame in ws:
                         item = json.loads(frame)
                         if "type" in item:
                             await self.catch_up()
                         elif "id" in item:
                             self.see(item["id"])
-            except (ConnectionClosed, OSError, TimeoutError, httpx.HTTPError,
-                    InvalidStatus) as exc:  # the server went away or refused: reconnect below
+            except (ConnectionClosed, OSError, TimeoutError, httpx.HTTPError, InvalidHandshake,
+                    ValueError) as exc:  # the server went away or refused: reconnect below
                 self.errors += 1
                 status = getattr(getattr(exc, "response", None), "status_code", "")
                 self.last_error = f"{type(exc).__name__} {status}".strip()

@@ -271,8 +271,9 @@ class Publisher:
         atexit.register(self.flush)
 
     def flush(self, timeout: float = 2.0) -> None:
+        """Wait (a little) until everything queued has been sent or given up on."""
         deadline = time.monotonic() + timeout
-        while not self.queue.empty() and time.monotonic() < deadline:
+        while self.queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.02)
 
     def put(self, topic: str, frame: str) -> None:
@@ -314,6 +315,7 @@ class Publisher:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
+            taken = len(batch)
             if self.owe_resync:  # tell every process to resync before anything new
                 batch.insert(0, "resync\n" + RESYNC)
             if not batch:
@@ -327,8 +329,11 @@ class Publisher:
             except Exception as exc:  # Redis stopped, frozen or unreachable
                 while not self.queue.empty():
                     batch.append(self.queue.get_nowait())
+                    taken += 1
                 self.failed(str(exc) or type(exc).__name__, batch)
                 time.sleep(0.2)
+            for _ in range(taken):
+                self.queue.task_done()
 
 
 class LiveConsumer(AsyncWebsocketConsumer):

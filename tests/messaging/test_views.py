@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -46,11 +48,17 @@ class TestInboxPage:
         for n in range(3):
             message_create(sender=bob, recipient=ada, text=f"{n}")
         html = login(ada).get("/").content.decode()
-        assert '<span class="badge" id="unread-count">3</span>' in html
+        badge = re.search(r'<span class="badge" id="unread-count"([^>]*)>(\d+)</span>', html)
+        assert badge is not None and badge.group(2) == "3"
+        assert " hidden" not in badge.group(1)
+        latest = Message.objects.latest("id").id
+        assert f'data-after="{latest}"' in badge.group(1)
 
     def test_the_header_hides_a_zero_count(self, login, ada):
         html = login(ada).get("/").content.decode()
-        assert '<span class="badge" id="unread-count" hidden>0</span>' in html
+        badge = re.search(r'<span class="badge" id="unread-count"([^>]*)>(\d+)</span>', html)
+        assert badge is not None and badge.group(2) == "0"
+        assert badge.group(1).endswith(" hidden")
 
     def test_write_to_opens_the_conversation(self, login, ada, bob):
         response = login(ada).get("/messages", {"to": "bob"})

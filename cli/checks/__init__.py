@@ -93,12 +93,14 @@ def run(
     timeout: float = 300,
     on_result: Callable[[Result], None] | None = None,
     services: dict[str, str] | None = None,
+    session=None,
 ) -> list[Result]:
-    """Run the checks of `weeks` against `project`; every check runs, in order."""
+    """Run the checks of `weeks` against `project`; every check runs, in order. A `session`
+    made by the caller (cli/checks/session.py) is used, and closed, instead of a new one."""
     from cli.checks.session import Session, SessionError
 
     deadline = time.monotonic() + timeout
-    session = Session(project, python, deadline, services)
+    session = session or Session(project, python, deadline, services)
     results: dict[str, Result] = {}
     try:
         chosen = checks_for(weeks)

@@ -124,6 +124,7 @@ class Session:
         self._running: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._closing = False
+        self.untaken: list[tuple] = []  # work started ahead that no check took (see close)
 
     def port_for(self, name: str) -> int:
         """A free port for the server called `name`, the same all session long."""
@@ -486,6 +487,7 @@ class Session:
         with self._lock:
             self._closing = True
             running = list(self._running)
+        self.untaken = [key[:2] for key in self._ahead]
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         for process in running:  # work started ahead that no check needed after all

@@ -69,10 +69,12 @@ def idempotent(method):
         mine = IdempotentRequest.objects.filter(user=request.user, key=key)
         try:
             with transaction.atomic():
-                previous = mine.filter(created__gte=timezone.now() - KEEP).first()
+                cutoff = timezone.now() - KEEP
+                previous = mine.filter(created__gte=cutoff).first()
                 if previous is not None:
                     return replay(previous, request)
-                mine.delete()  # an expired answer
+                # Only an expired answer: one a twin committed meanwhile must stay and win.
+                mine.filter(created__lt=cutoff).delete()
                 response = method(view, request, *args, **kwargs)
                 if status.is_success(response.status_code):
                     IdempotentRequest.objects.create(

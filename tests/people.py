@@ -4,8 +4,6 @@ never see what they say. Import the fixtures into a conftest.py to use them.
 """
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
@@ -66,29 +64,56 @@ def api():
 
 
 class GroupListener:
-    """A channel subscribed to a channel-layer group: what a socket in that group would get."""
+    """A place in this process's live hub (retrosocial.live), listening to one topic ("feed",
+    "inbox.<user id>"): what a socket listening there would get. The hub runs on an event loop
+    in a thread of its own, as daphne's does."""
 
     def __init__(self, group: str):
-        self.group = group
-        self.layer = get_channel_layer()
-        self.channel = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(group, self.channel)
+        import asyncio
+        import queue
+        import threading
+
+        from retrosocial import live
+
+        self.frames: queue.Queue = queue.Queue()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def send(message):
+            self.frames.put(message)
+
+        async def join():
+            self.listener = live.Listener(send, [group])
+            live.hub().join(self.listener)
+
+        asyncio.run_coroutine_threadsafe(join(), self.loop).result(timeout=10)
 
     def close(self) -> None:
-        async_to_sync(self.layer.group_discard)(self.group, self.channel)
-
-    def receive(self, timeout: float = 2) -> dict:
         import asyncio
 
-        async def get():
-            return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+        from retrosocial import live
 
-        return async_to_sync(get)()
+        async def leave():
+            live.hub().leave(self.listener)
+
+        asyncio.run_coroutine_threadsafe(leave(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+    def receive(self, timeout: float = 5) -> dict:
+        """The next frame's JSON (queue.Empty if none comes in `timeout` seconds)."""
+        import json
+
+        return json.loads(self.frames.get(timeout=timeout)["text"])
 
     def nothing_waiting(self) -> bool:
+        import queue
+
         try:
-            self.receive(timeout=0.2)
-        except TimeoutError:
+            self.frames.get(timeout=0.2)
+        except queue.Empty:
             return True
         return False
 

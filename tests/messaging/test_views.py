@@ -46,11 +46,18 @@ class TestInboxPage:
         for n in range(3):
             message_create(sender=bob, recipient=ada, text=f"{n}")
         html = login(ada).get("/").content.decode()
-        assert '<span class="badge" id="unread-count">3</span>' in html
+        newest = Message.objects.latest("id").id  # where the live count starts from
+        assert (
+            f'<span class="badge" id="unread-count" data-me="ada" data-after="{newest}">3</span>'
+            in html
+        )
 
     def test_the_header_hides_a_zero_count(self, login, ada):
         html = login(ada).get("/").content.decode()
-        assert '<span class="badge" id="unread-count" hidden>0</span>' in html
+        assert (
+            '<span class="badge" id="unread-count" data-me="ada" data-after="0" hidden>0</span>'
+            in html
+        )
 
     def test_write_to_opens_the_conversation(self, login, ada, bob):
         response = login(ada).get("/messages", {"to": "bob"})

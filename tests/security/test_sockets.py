@@ -38,11 +38,12 @@ class TestSocketsEndWithTheirCredentials:
         bob = ApiPerson(a, "bob")
         on_b = ApiPerson(b, "carol")
         ada.on(b)
-        sockets = [ada.socket("/ws/feed"), ada.socket("/ws/inbox")]
+        sockets = feed, inbox = [ada.socket("/ws/feed"), ada.socket("/ws/inbox")]
         bystander = bob.on(b).socket("/ws/feed")
-        # Both of ada's sockets on b are live (a post made on b arrives on them).
+        # Both of ada's sockets on b are live.
         post = on_b.post("everyone is here")
-        assert [next_item(ws) for ws in (*sockets, bystander)] == [post] * 3
+        message = on_b.message(ada.username, "are you there?")
+        assert (next_item(feed), next_item(inbox), next_item(bystander)) == (post, message, post)
 
         assert ada.on(a).http.delete("/api/auth/token").status_code == 204
         assert [frame(ws) for ws in sockets] == [4401, 4401]

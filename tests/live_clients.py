@@ -6,6 +6,7 @@ socket frame by frame (items, control frames, the close code).
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import websocket
@@ -53,12 +54,22 @@ class ApiPerson:
         return response.json()
 
 
-def frame(ws: websocket.WebSocket) -> dict | int:
-    """The next frame: a JSON object, or the close code if the server closed the socket."""
-    opcode, data = ws.recv_data()
-    if opcode == websocket.ABNF.OPCODE_CLOSE:
-        return int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
-    return json.loads(data)
+def frame(ws: websocket.WebSocket, wait: float = 60) -> dict | int:
+    """The next frame: a JSON object, or the close code if the server closed the socket.
+
+    Daphne's pings count as nothing: if no data or close frame comes within `wait` seconds,
+    this fails instead of waiting for ever."""
+    deadline = time.monotonic() + wait
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"nothing arrived on the socket within {wait:.0f} s"
+        ws.settimeout(remaining)
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+            continue
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
+        return json.loads(data)
 
 
 def next_item(ws: websocket.WebSocket) -> dict | int:

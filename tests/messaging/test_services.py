@@ -51,7 +51,7 @@ class TestMessageCreate:
             assert bob_inbox.nothing_waiting()  # nothing goes out before the commit
         for callback in callbacks:
             callback()
-        expected = {"type": "inbox.message", "message": message_payload(message)}
+        expected = message_payload(message)
         assert ada_inbox.receive() == expected
         assert bob_inbox.receive() == expected
         assert eve_inbox.nothing_waiting()

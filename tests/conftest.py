@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.management import call_command
@@ -70,7 +71,10 @@ def postgres_url() -> str:
     suite runs on PostgreSQL, otherwise RETRO_TEST_POSTGRES_URL. Create databases of your own
     on it (and drop them) rather than using this one."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
+    if url.startswith(("postgres://", "postgresql://")):
+        # The suite's database itself need not exist (the test runner makes test_<name>).
+        url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    else:
         url = POSTGRES_TEST_URL
     require("postgres", postgres_reachable(url), f"no PostgreSQL at {url}")
     return url

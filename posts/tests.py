@@ -15,6 +15,8 @@ PLAIN_STATIC = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests keep their sockets in this process, whatever REDIS_URL the terminal has.
+IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC)
@@ -52,6 +54,7 @@ class HomePageTests(TestCase):
         self.assertContains(response, "&lt;script&gt;alert(1)&lt;/script&gt;")
 
 
+@override_settings(CHANNEL_LAYERS=IN_MEMORY_LAYER)
 class PostCreateTests(TestCase):
     async def test_a_new_post_reaches_an_open_feed_socket_once_it_is_committed(self):
         socket = WebsocketCommunicator(FeedConsumer.as_asgi(), "/ws/feed")

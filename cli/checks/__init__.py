@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-WEEK_MODULES = ("week1", "week2", "week3", "week4", "week5")
+WEEK_MODULES = ("week1", "week2", "week3", "week4", "week5", "week6")
 
 
 class CheckFailed(Exception):
@@ -94,16 +94,18 @@ def run(
     on_result: Callable[[Result], None] | None = None,
     services: dict[str, str] | None = None,
     session=None,
+    select: Callable[[Check], bool] | None = None,
 ) -> list[Result]:
-    """Run the checks of `weeks` against `project`; every check runs, in order. A `session`
-    made by the caller (cli/checks/session.py) is used, and closed, instead of a new one."""
+    """Run the checks of `weeks` against `project`; every check runs, in order (only those
+    `select` keeps, when given). A `session` made by the caller (cli/checks/session.py) is
+    used, and closed, instead of a new one."""
     from cli.checks.session import Session, SessionError
 
     deadline = time.monotonic() + timeout
     session = session or Session(project, python, deadline, services)
     results: dict[str, Result] = {}
     try:
-        chosen = checks_for(weeks)
+        chosen = [item for item in checks_for(weeks) if select is None or select(item)]
         start_ahead(session, {item.week for item in chosen})
         for item in chosen:
             started = time.monotonic()

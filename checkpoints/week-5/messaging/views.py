@@ -1,0 +1,86 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from messaging.forms import MessageForm
+from messaging.models import MESSAGE_TO_SELF_ERROR, Message
+from messaging.selectors import active_user, conversation_list
+from messaging.services import conversation_mark_read, message_create
+
+CONVERSATIONS_PER_PAGE = 50
+MESSAGES_PER_PAGE = 50
+
+
+def no_such_user(username):
+    return f"There is nobody called “{username}” here."
+
+
+@login_required
+def inbox(request):
+    """The user's conversations, newest first, with unread counts; ?to=NAME starts one."""
+    error = None
+    to = request.GET.get("to", "").strip()
+    if to:
+        other = active_user(to)
+        if other is not None and other != request.user:
+            return redirect("conversation", username=other.username)
+        error = MESSAGE_TO_SELF_ERROR if other is not None else no_such_user(to)
+
+    page = Paginator(Message.objects.conversations(request.user), CONVERSATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    conversations = conversation_list(user=request.user, rows=page.object_list)
+    return render(
+        request,
+        "messaging/inbox.html",
+        {"page": page, "conversations": conversations, "to": to, "error": error},
+    )
+
+
+@login_required
+def conversation(request, username):
+    """One conversation, oldest at the top, and the form to reply. Opening it marks what the
+    other person sent as read."""
+    other = active_user(username)
+    if other is None:
+        raise Http404(no_such_user(username))
+    is_self = other == request.user
+    form = None
+    if not is_self:
+        if request.method == "POST":
+            form = MessageForm(request.POST)
+            if form.is_valid():
+                try:
+                    message_create(
+                        sender=request.user, recipient=other, text=form.cleaned_data["text"]
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    return redirect("conversation", username=other.username)
+        else:
+            form = MessageForm()
+    elif request.method == "POST":
+        # Only a hand-made request gets here: the page offers no form to yourself.
+        form = MessageForm(request.POST)
+        form.add_error(None, MESSAGE_TO_SELF_ERROR)
+
+    conversation_mark_read(reader=request.user, other=other)
+    page = Paginator(
+        Message.objects.between(request.user, other).newest_first(), MESSAGES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "messaging/conversation.html",
+        {
+            "other": other,
+            "is_self": is_self,
+            "form": form,
+            "page": page,
+            # The page shows a screenful oldest first; the paginator counts from the newest.
+            "thread": list(reversed(page.object_list)),
+            "live": page.number == 1 and not is_self,
+        },
+    )

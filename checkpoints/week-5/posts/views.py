@@ -1,0 +1,51 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from posts.forms import PostForm
+from posts.models import Post
+from posts.services import post_create, post_payload
+
+POSTS_PER_PAGE = 50
+USERS_SHOWN = 100
+MISSED_POSTS_LIMIT = 200
+
+
+def home(request):
+    form = None
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        form = PostForm(request.POST)
+        if form.is_valid():
+            post_create(author=request.user, text=form.cleaned_data["text"])
+            return redirect("home")
+    elif request.user.is_authenticated:
+        form = PostForm()
+
+    page = Paginator(Post.objects.newest_first(), POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    users = get_user_model().objects.order_by("username")[:USERS_SHOWN]
+    return render(
+        request,
+        "posts/home.html",
+        {"form": form, "page": page, "users": users, "live": page.number == 1},
+    )
+
+
+@require_GET
+def posts_since(request):
+    """Posts newer than ?after=ID, oldest first: how the page catches up after a reconnect."""
+    try:
+        after = int(request.GET.get("after", ""))
+    except ValueError:
+        return HttpResponseBadRequest("after must be a post id (a whole number)")
+    posts = list(Post.objects.after(after)[: MISSED_POSTS_LIMIT + 1])
+    return JsonResponse(
+        {
+            "posts": [post_payload(post) for post in posts[:MISSED_POSTS_LIMIT]],
+            "more": len(posts) > MISSED_POSTS_LIMIT,
+        }
+    )

@@ -7,6 +7,8 @@ The format, which the replay (cli/course/replay.py) relies on:
 - A fenced block whose info string has a title names a file and is a *listing*:
   ```python title="posts/models.py"   → the whole file, exactly
   ```diff title="retrosocial/settings.py"   → a change to the file, as unified-diff hunks
+  ```python title="retrosocial/live.py" get   → the whole file, which the student gets with
+  `retro lesson get N PATH` (shown in the same step) and reads instead of typing
 - ```console blocks show shell commands, one per `$ ` line, each followed by what it prints.
   `needs="postgres"` (or redis, heroku, network) marks commands that need a service.
 - ```pycon blocks show an interactive Python session (`>>> ` and what it prints).
@@ -52,6 +54,21 @@ class Block:
         if self.lang in {"console", "pycon"}:
             return self.lang
         return "code"
+
+    @property
+    def given(self) -> bool:
+        """A whole file the student gets with `retro lesson get`, to read rather than type."""
+        return self.kind == "listing" and "get" in self.attrs
+
+    @property
+    def typed_lines(self) -> int:
+        """How many lines the student types for this block: a listing's lines, a diff's added
+        lines, nothing for a file they get or for anything that is not a listing."""
+        if self.kind == "listing" and not self.given:
+            return len(self.body.rstrip("\n").split("\n"))
+        if self.kind == "diff":
+            return sum(1 for line in self.body.split("\n") if line.startswith("+"))
+        return 0
 
     @property
     def needs(self) -> list[str]:
@@ -120,6 +137,15 @@ class Lesson:
     @property
     def listings(self) -> list[Block]:
         return [block for block in self.blocks if block.kind in {"listing", "diff"}]
+
+    @property
+    def typed_lines(self) -> int:
+        """Lines of code the student types this week (see Block.typed_lines)."""
+        return sum(block.typed_lines for block in self.blocks if block.step is not None)
+
+    @property
+    def given_files(self) -> list[str]:
+        return [block.path for block in self.blocks if block.given and block.path]
 
 
 def parse_info(info: str) -> tuple[str, dict[str, str]]:

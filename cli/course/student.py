@@ -14,7 +14,7 @@ lesson_app = typer.Typer(
 )
 
 WeekArgument = Annotated[
-    str, typer.Argument(metavar="WEEK", help="The week: 1 to 5 (or week-3, final).")
+    str, typer.Argument(metavar="WEEK", help="The week: 1 to 6 (or week-3, final).")
 ]
 PathOption = Annotated[
     Path | None,
@@ -57,6 +57,8 @@ def lesson_list(path: PathOption = None, json: JsonOption = False) -> None:
                 "summary": week.summary,
                 "steps": len(parsed.steps),
                 "listings": len(parsed.listings),
+                "lines_to_type": parsed.typed_lines,
+                "files_to_get": parsed.given_files,
                 "passed": None if seen is None else bool(seen.get("passed")),
             }
         )
@@ -265,6 +267,75 @@ def check(
         raise CLIError(
             f"{failed} of {len(results)} checks did not pass", code=ExitCode.CHECK_FAILED
         )
+
+
+@lesson_app.command(
+    "get",
+    epilog=examples(
+        "retro lesson get 6 retrosocial/live.py",
+        "retro lesson get 6 api/errors.py api/parsers.py --path ~/retrosocial",
+    ),
+)
+def lesson_get(
+    week: WeekArgument,
+    files: Annotated[
+        list[str],
+        typer.Argument(metavar="FILE...", help="Files the lesson gives, as it names them."),
+    ],
+    path: PathOption = None,
+) -> None:
+    """Write into your project the files a lesson gives you to read rather than type.
+
+    Some steps give a whole file (infrastructure rather than the week's idea) and a tour of
+    it; this writes that file exactly as the lesson shows it. A file of yours that it replaces,
+    and that differs, is kept next to it first as FILE.orig (FILE.orig.2, … when that exists):
+    nothing of yours is lost. A file that is already the same is left alone.
+    """
+    from cli import output
+    from cli.course import lesson as lessons
+    from cli.course import model
+    from cli.course.project import project_dir
+    from cli.errors import CLIError, ExitCode
+
+    course = model.load()
+    chosen = course.week(week)
+    root = project_dir(path)
+    parsed = lessons.parse(course.lesson_path(chosen))
+    given = {block.path: block for block in parsed.blocks if block.given}
+    wanted = []
+    for name in files:
+        rel = Path(name).as_posix().removeprefix("./")
+        if rel not in given:
+            near = sorted(r for r in given if Path(r).name == Path(rel).name)
+            offered = ", ".join(sorted(given)) or "none"
+            raise CLIError(
+                f"week {chosen.number}'s lesson gives no file {rel}",
+                code=ExitCode.NOT_FOUND,
+                hint=f"did you mean {', '.join(near)}?"
+                if near
+                else f"the files it gives: {offered}",
+            )
+        wanted.append(given[rel])
+    for block in wanted:
+        target = root / block.path
+        new = block.body.encode("utf-8")
+        if target.is_file() and target.read_bytes() == new:
+            output.status(f"  = {block.path} (already the same)")
+            continue
+        kept = ""
+        if target.exists():
+            backup = target.with_name(target.name + ".orig")
+            number = 2
+            while backup.exists():
+                backup = target.with_name(f"{target.name}.orig.{number}")
+                number += 1
+            target.rename(backup)
+            kept = f" (yours is kept as {backup.relative_to(root).as_posix()})"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(new)
+        output.status(f"  + {block.path}, step {block.step}{kept}")
+    count = f"{len(wanted)} file{'s' if len(wanted) != 1 else ''}"
+    output.status(f"Wrote {count} of week {chosen.number}: read the lesson's tour of each one.")
 
 
 def register(app: typer.Typer) -> None:

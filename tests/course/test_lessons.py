@@ -159,3 +159,69 @@ def test_console_blocks_split_commands_and_their_output():
     commands = lesson.blocks[0].commands()
     assert [c.text for c in commands] == ["python manage.py check", "export DEBUG=1"]
     assert commands[0].output.startswith("System check identified")
+
+
+# A week asks a beginner to type about 600 lines at most; what is over that is given to read.
+MOST_LINES_TO_TYPE = 650
+# A listing longer than this says, in a list beside it, what each part does.
+LONG_LISTING = 40
+
+
+def test_no_week_asks_for_more_than_about_600_typed_lines(lesson):
+    assert 0 < lesson.typed_lines <= MOST_LINES_TO_TYPE, lesson.typed_lines
+
+
+def test_a_file_the_lesson_gives_is_fetched_in_its_step(lesson):
+    """`retro lesson get N FILE` comes before the listing it writes, in the same step."""
+    number = int(re.search(r"week-(\d)", lesson.path.name).group(1))
+    fetched: dict[str, int] = {}
+    for block in lesson.blocks:
+        if block.kind == "console":
+            for command in block.commands():
+                words = command.text.split()
+                if words[:3] == ["retro", "lesson", "get"]:
+                    assert words[3] == str(number), command.text
+                    for rel in words[4:]:
+                        fetched[rel] = block.step
+        if block.given:
+            assert fetched.get(block.path) == block.step, (
+                f"line {block.line}: {block.path} is given but no `retro lesson get {number} "
+                f"{block.path}` comes before it in step {block.step}"
+            )
+
+
+def long_listings_without_a_tour(lesson) -> list[str]:
+    """Listings over LONG_LISTING lines (a diff counts its added lines) that have no list beside
+    them of at least two items, each naming in `code` something the listing holds."""
+    lines = lesson.markdown.split("\n")
+    blocks = lesson.blocks
+
+    def end(block) -> int:  # the index of the closing fence
+        return block.line - 1 + len(block.body.rstrip("\n").split("\n")) + 1
+
+    missing = []
+    for index, block in enumerate(blocks):
+        if block.kind not in {"listing", "diff"} or block.step is None:
+            continue
+        size = block.typed_lines or len(block.body.rstrip("\n").split("\n"))
+        if size <= LONG_LISTING:
+            continue
+        before_start = end(blocks[index - 1]) + 1 if index else 0
+        after_end = blocks[index + 1].line - 1 if index + 1 < len(blocks) else len(lines)
+        prose = lines[before_start : block.line - 1] + lines[end(block) + 1 : after_end]
+        items = [
+            line
+            for line in prose
+            if line.startswith("- ")
+            and any(
+                name.split("(")[0].split(".")[-1].strip() in block.body
+                for name in re.findall(r"`([^`]+)`", line)
+            )
+        ]
+        if len(items) < 2:
+            missing.append(f"line {block.line}: {block.path} ({size} lines)")
+    return missing
+
+
+def test_every_long_listing_says_what_each_part_does(lesson):
+    assert long_listings_without_a_tour(lesson) == []

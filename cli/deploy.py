@@ -42,10 +42,11 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--check", help="Only check PostgreSQL, Redis and the port.")
         ] = False,
     ) -> None:
-        """Run the production stack here, like `heroku local`: PostgreSQL (DATABASE_URL,
-        default postgres://postgres@127.0.0.1:5432/retrosocial, created if missing), Redis
-        (REDIS_URL, default redis://127.0.0.1:6379/0), DEBUG off; collectstatic, the Procfile's
-        release process, then its web process through honcho, until Ctrl-C."""
+        """Run the production stack here, like `heroku local`: settings from the environment
+        and the project's .env (the environment wins); PostgreSQL (DATABASE_URL, default
+        postgres://postgres@127.0.0.1:5432/retrosocial, created if missing), Redis (REDIS_URL,
+        default redis://127.0.0.1:6379/0), DEBUG off; collectstatic, the Procfile's release
+        process, then its web process through honcho, until Ctrl-C."""
         from cli.deploy_local import run
 
         if not 1 <= port <= 65535:

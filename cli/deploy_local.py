@@ -2,6 +2,11 @@
 `retro deploy local`: the production configuration on this machine, the way Heroku runs it
 (like `heroku local`): PostgreSQL and Redis, DEBUG off, static files collected, the Procfile's
 release process, then its web process through honcho, in the foreground until Ctrl-C.
+
+Settings come from the environment and from the project's `.env` (where the course has the
+student write them, as for `heroku local`); a variable set in the environment wins over the
+file's. Every process (collectstatic, release, web) gets the same settings: honcho is told not
+to read `.env` again, since it would let the file win.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from cli import envfile
+from cli.database_url import DatabaseURLError, connect_params, shown_url, where
 from cli.deploy_steps import Steps, plain, procfile_processes, project_root, user_environment
 from cli.errors import CLIError, ExitCode
 
@@ -38,64 +46,142 @@ START_REDIS = (
 )
 
 
-def shown_url(url: str) -> str:
-    """`url` with any password replaced by ***, for printing."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+# --- settings: the environment, then .env -------------------------------------------------
+
+# What the production run always sets, whatever the environment or .env says: DEBUG off, and
+# plain http on this machine (no certificate, no HSTS), on the port of --port.
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_COOKIES": "0",
+    "SECURE_HSTS_SECONDS": "0",
+}
+SHOWN_ALWAYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS")
+DEFAULTS = {"DATABASE_URL": DEFAULT_DATABASE_URL, "REDIS_URL": DEFAULT_REDIS_URL}
+
+
+@dataclass
+class Settings:
+    """The settings of the run and where each comes from: the environment first, then the
+    project's .env, then retro's defaults."""
+
+    root: Path
+    file: envfile.EnvFile | None
+
+    @classmethod
+    def load(cls, root: Path) -> Settings:
+        try:
+            return cls(root, envfile.read(root))
+        except envfile.EnvFileError as error:
+            raise CLIError(
+                str(error), ExitCode.PROJECT, hint="fix that line of .env (KEY=VALUE, one a line)"
+            ) from None
+
+    def file_value(self, name: str) -> str:
+        return self.file.values.get(name, "") if self.file else ""
+
+    def get(self, name: str) -> tuple[str, str]:
+        """(value, where it comes from); ("", "") when nothing sets it."""
+        if os.environ.get(name):
+            return os.environ[name], "the environment"
+        if self.file_value(name):
+            return self.file_value(name), ".env"
+        if name in DEFAULTS:
+            return DEFAULTS[name], "retro's default"
+        return "", ""
+
+    def environment(self) -> dict[str, str]:
+        """This process's environment with .env's variables added where it has none."""
+        env = user_environment()
+        for name, value in (self.file.values if self.file else {}).items():
+            if not env.get(name):
+                env[name] = value
+        return env
+
+    def summary(self) -> str:
+        if self.file is None:
+            return f"no .env in {self.root}: the environment and retro's defaults"
+        count = len(self.file.values)
+        return (
+            f"{self.file.path} read ({count} variable{'s' if count != 1 else ''}); "
+            "the environment wins over it"
+        )
+
+    def lines(self, port: int) -> list[str]:
+        """One line per setting worth knowing: its value (secrets hidden) and its source."""
+        names = list(SHOWN_ALWAYS)
+        names += [name for name in (self.file.values if self.file else {}) if name not in names]
+        lines = []
+        for name in names:
+            value, source = self.get(name)
+            if not source:
+                continue
+            note = source
+            if source == "the environment" and self.file_value(name) not in ("", value):
+                note += f", over .env's {envfile.shown(name, self.file_value(name))}"
+            forced = dict(PRODUCTION, PORT=str(port)).get(name)
+            if forced is not None and forced != value:
+                why = "--port chooses the port" if name == "PORT" else "production settings"
+                note += f"; run with {name}={forced} ({why})"
+            lines.append(f"{envfile.shown(name, value)}  ({note})")
+        if self.file:
+            lines += [f"{self.file.path}: {problem}: skipped" for problem in self.file.skipped]
+        return lines
 
 
 # --- the checks -----------------------------------------------------------------------------
 
 
 def check_postgres(url: str, *, create: bool) -> str:
-    """Reach the PostgreSQL server of `url`; create its database if missing and `create`.
-    Returns what was found, for the step's ✓ line."""
+    """Reach the PostgreSQL server of `url` (read as the site reads it: dj-database-url, then
+    Django's connection parameters); create its database if missing and `create`. Returns
+    what was found, for the step's ✓ line."""
     import psycopg
     from psycopg import sql
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise CLIError(
-            f"DATABASE_URL is not a PostgreSQL URL: {shown_url(url)}",
-            ExitCode.DEPLOY_FAILED,
-            hint="production runs on PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/retrosocial",
-        )
-    name = parts.path.lstrip("/")
-    if not name:
-        raise CLIError(f"DATABASE_URL names no database: {shown_url(url)}", ExitCode.DEPLOY_FAILED)
-    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
     try:
-        with psycopg.connect(admin_url, connect_timeout=3, autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone()
-            if exists:
-                return f"{shown_url(url)}"
-            if not create:
-                return f"{shown_url(url)} (the database does not exist yet; it will be created)"
+        params = connect_params(url)
+    except DatabaseURLError as error:
+        raise CLIError(
+            str(error),
+            ExitCode.DEPLOY_FAILED,
+            hint="production runs on PostgreSQL, e.g. postgres:///retrosocial (this machine's "
+            "server, as you) or postgres://postgres@127.0.0.1:5432/retrosocial",
+        ) from None
+    name = params["dbname"]
+    server = where(params)
+    shown = f"{shown_url(url)}: database {name} on {server}"
+    try:
+        try:
+            psycopg.connect(**{"connect_timeout": 3, **params}).close()
+            return shown
+        except psycopg.OperationalError as error:
+            if f'database "{name}" does not exist' not in str(error):
+                raise
+        if not create:
+            return f"{shown} (the database does not exist yet; it will be created)"
+        # The server answers but has no such database: create it from its maintenance database.
+        admin = connect_params(url, dbname="postgres")
+        with psycopg.connect(**{"connect_timeout": 3, **admin}, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            return f"{shown_url(url)} (database {name} created)"
+        return f"{shown} (database {name} created)"
     except psycopg.OperationalError as error:
         first = plain(str(error)).splitlines()[0] if plain(str(error)) else "no answer"
         reason = first.rsplit("failed: ", 1)[-1].strip()
         if "FATAL" in reason or "password" in reason:  # the server answered, and said no
             raise CLIError(
-                f"PostgreSQL at {where} refused the connection: {reason}",
+                f"PostgreSQL at {server} refused the connection: {reason}",
                 ExitCode.DEPLOY_FAILED,
                 hint="check the user, password and database in DATABASE_URL",
             ) from None
         raise CLIError(
-            f"PostgreSQL is not reachable at {where}: {reason}",
+            f"PostgreSQL is not reachable at {server}: {reason}",
             ExitCode.DEPLOY_FAILED,
             hint=START_POSTGRES,
         ) from None
     except psycopg.Error as error:
         raise CLIError(
-            f"PostgreSQL at {where} refused: {plain(str(error))}", ExitCode.DEPLOY_FAILED
+            f"PostgreSQL at {server} refused: {plain(str(error))}", ExitCode.DEPLOY_FAILED
         ) from None
 
 
@@ -122,33 +208,156 @@ def check_redis(url: str) -> str:
     return f"{shown_url(url)} (Redis {version})"
 
 
-def check_port(port: int) -> str:
-    """Is `port` free on every interface, where the Procfile's web process binds?"""
+def port_taken(port: int) -> str:
+    """Why `port` cannot serve the Procfile's web process ("" when it can): something binds it
+    on some interface, or answers on 127.0.0.1 (where a `runserver` listens)."""
     with socket.socket() as sock:
         try:
             sock.bind(("0.0.0.0", port))
         except OSError as error:
-            raise CLIError(
-                f"port {port} is in use: {error.strerror}",
-                ExitCode.DEPLOY_FAILED,
-                hint=f"stop what uses it, or choose another: retro deploy local --port {port + 1}",
-            ) from None
-    return f"http://127.0.0.1:{port}/"
+            return error.strerror or str(error)
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            return "something answers on 127.0.0.1"
+    return ""
 
 
-def secret_key() -> tuple[str, str]:
-    """SECRET_KEY from the environment, else the one kept in retro's config folder (made on the
-    first run, readable by its owner only). Returns (key, where it came from)."""
-    given = os.environ.get("SECRET_KEY", "")
+def free_port_after(port: int) -> int | None:
+    for candidate in range(port + 1, min(port + 100, 65536)):
+        if not port_taken(candidate):
+            return candidate
+    return None
+
+
+def listener(port: int) -> tuple[int, str] | None:
+    """(pid, command line) of the process listening on `port`, when this machine says so:
+    /proc on Linux, lsof elsewhere. None when it cannot be known (another user's process)."""
+    found = _listener_proc(port) if Path("/proc/net/tcp").exists() else _listener_lsof(port)
+    if found is None:
+        return None
+    pid, argv = found
+    if not argv:
+        return None
+    words = [Path(argv[0]).name, *argv[1:]]
+    command = " ".join(words)
+    return pid, command if len(command) <= 80 else command[:77] + "..."
+
+
+def _listener_proc(port: int) -> tuple[int, list[str]] | None:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()  # local address (hex ip:port), …, state (0A: LISTEN), …, inode
+            if len(fields) > 9 and fields[3] == "0A":
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for folder in Path("/proc").iterdir():
+        if not folder.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (folder / "fd").iterdir()}
+            if links & inodes:
+                argv = (folder / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+                return int(folder.name), [word.decode(errors="replace") for word in argv]
+        except OSError:  # gone, or another user's
+            continue
+    return None
+
+
+def _listener_lsof(port: int) -> tuple[int, list[str]] | None:
+    import shlex
+    import shutil
+
+    if shutil.which("lsof") is None:
+        return None
+    try:
+        found = subprocess.run(
+            ["lsof", "-nP", f"-iTCP:{port}", "-sTCP:LISTEN", "-t"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        pid = int(found.stdout.split()[0])
+        command = subprocess.run(
+            ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        return None
+    try:
+        return pid, shlex.split(command)
+    except ValueError:
+        return pid, command.split()
+
+
+def server_software(port: int) -> str:
+    """What the web server on `port` says it is (its Server header), "" if it does not say."""
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).headers.get("server", "")
+    except httpx.HTTPError:
+        return ""
+
+
+def what_uses(port: int, reason: str) -> str:
+    """What most likely holds `port`, in words: the end of the error message."""
+    earlier = "left running from an earlier step"
+    found = listener(port)
+    if found:
+        pid, command = found
+        if "runserver" in command:
+            return f" by `{command}` (pid {pid}): a development server {earlier}"
+        if "daphne" in command or "honcho" in command:
+            return f" by `{command}` (pid {pid}): a Daphne {earlier}"
+        return f" by `{command}` (pid {pid})"
+    software = server_software(port).lower()
+    if "daphne" in software:
+        return (
+            " by a Daphne server (its Server header says so): most likely a `python "
+            f"manage.py runserver` or `daphne` {earlier}"
+        )
+    if "wsgiserver" in software:
+        return (
+            " by Django's own development server (its Server header says so): most likely "
+            f"a `python manage.py runserver` {earlier}"
+        )
+    return f" ({reason}): most likely a `python manage.py runserver` or `daphne` {earlier}"
+
+
+def check_port(port: int) -> str:
+    """Is `port` free on every interface, where the Procfile's web process binds? If not, say
+    what most likely holds it and which free port to use instead."""
+    reason = port_taken(port)
+    if not reason:
+        return f"http://127.0.0.1:{port}/"
+    free = free_port_after(port)
+    instead = f"retro deploy local --port {free}" if free else "retro deploy local --port PORT"
+    raise CLIError(
+        f"port {port} is in use{what_uses(port, reason)}",
+        ExitCode.DEPLOY_FAILED,
+        hint=f"stop it with Ctrl-C in its terminal, or use a free port: {instead}",
+    )
+
+
+def secret_key(settings: Settings) -> tuple[str, str]:
+    """SECRET_KEY from the environment or .env, else the one kept in retro's config folder
+    (made on the first run, readable by its owner only). Returns (key, where it came from)."""
+    given, source = settings.get("SECRET_KEY")
     if given:
         if len(given) < 50 or given.startswith("django-insecure"):
             raise CLIError(
-                "SECRET_KEY in the environment is too weak for production (50+ random "
-                "characters needed)",
+                f"SECRET_KEY in {source} is too weak for production (50+ random characters needed)",
                 ExitCode.DEPLOY_FAILED,
-                hint="unset it to let retro generate one, or set a longer one",
+                hint="remove it to let retro generate one, or set a longer one",
             )
-        return given, "from SECRET_KEY"
+        return given, f"from {source}"
     from cli.config import config_dir
 
     path = config_dir() / SECRET_KEY_FILE
@@ -174,36 +383,52 @@ def secret_key() -> tuple[str, str]:
 # --- running --------------------------------------------------------------------------------
 
 
-def production_env(database_url: str, redis_url: str, key: str, port: int) -> dict[str, str]:
-    """What Heroku would give the processes, minus HTTPS: this is plain http on one machine."""
-    env = user_environment()
+def production_env(
+    settings: Settings, database_url: str, redis_url: str, key: str, port: int
+) -> dict[str, str]:
+    """What Heroku would give the processes, minus HTTPS: this is plain http on one machine.
+    The environment and .env first, then what production needs on top."""
+    env = settings.environment()
     for name in ("DJANGO_SETTINGS_MODULE",):
         env.pop(name, None)
+    env.update(PRODUCTION)
     env.update(
-        DEBUG="0",
         SECRET_KEY=key,
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
-        SECURE_SSL_REDIRECT="0",
-        SECURE_COOKIES="0",
-        SECURE_HSTS_SECONDS="0",
         PORT=str(port),
         PYTHONUNBUFFERED="1",
     )
-    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    if not env.get("ALLOWED_HOSTS"):
+        env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     return env
 
 
 def honcho(root: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "honcho", "start", "--no-colour", "-d", str(root),
-            "-f", str(root / "Procfile"), *args]
+    """honcho running the Procfile, with the environment it is given and nothing else: its own
+    reading of .env would put the file's values over the environment's."""
+    return [
+        sys.executable,
+        "-m",
+        "honcho",
+        "start",
+        "--no-colour",
+        "-d",
+        str(root),
+        "-f",
+        str(root / "Procfile"),
+        "-e",
+        os.devnull,
+        *args,
+    ]
 
 
 def run_quietly(step, argv: list[str], root: Path, env: dict, what: str, timeout: float = 600):
     """Run `argv`, keep its output for when it fails; raise CLIError with its last lines."""
     try:
-        result = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,
-                                timeout=timeout)
+        result = subprocess.run(
+            argv, cwd=root, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise CLIError(f"{what} took more than {timeout:.0f} s", ExitCode.DEPLOY_FAILED) from None
     output = (result.stdout + result.stderr).splitlines()
@@ -270,8 +495,6 @@ def stop(process: subprocess.Popen) -> None:
 def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
     steps = steps or Steps()
     root = project_root()
-    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
 
     with steps.step("The Procfile declares release and web") as step:
         processes = procfile_processes(root)
@@ -282,9 +505,16 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
                 ExitCode.PROJECT,
             )
         step.detail = str(root / "Procfile")
-    with steps.step("PostgreSQL is reachable (DATABASE_URL)") as step:
+    with steps.step("Settings: the environment, then the project's .env") as step:
+        settings = Settings.load(root)
+        step.detail = settings.summary()
+    for line in settings.lines(port):
+        steps.print_dim(f"      {line}")
+    database_url, database_from = settings.get("DATABASE_URL")
+    redis_url, redis_from = settings.get("REDIS_URL")
+    with steps.step(f"PostgreSQL is reachable (DATABASE_URL from {database_from})") as step:
         step.detail = check_postgres(database_url, create=not check_only)
-    with steps.step("Redis is reachable (REDIS_URL)") as step:
+    with steps.step(f"Redis is reachable (REDIS_URL from {redis_from})") as step:
         step.detail = check_redis(redis_url)
     with steps.step(f"Port {port} is free") as step:
         step.detail = check_port(port)
@@ -293,8 +523,8 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
         return
 
     with steps.step("SECRET_KEY") as step:
-        key, step.detail = secret_key()
-    env = production_env(database_url, redis_url, key, port)
+        key, step.detail = secret_key(settings)
+    env = production_env(settings, database_url, redis_url, key, port)
 
     with steps.step("Static files collected (what Heroku's build does)") as step:
         argv = [sys.executable, "manage.py", "collectstatic", "--noinput"]
@@ -308,8 +538,13 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
     health = f"http://127.0.0.1:{port}/healthz"
     process = subprocess.Popen(
         honcho(root, "-p", str(port), "web"),
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        bufsize=1, start_new_session=True,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        start_new_session=True,
     )
     # SIGTERM and SIGHUP stop the site as Ctrl-C does, instead of leaving it running.
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
@@ -320,13 +555,18 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
             step.detail = f"{health} answers 200"
         steps.say("")
         steps.say(f"  RetroSocial is running at http://127.0.0.1:{port}/", style="bold")
-        steps.say("  production settings: DEBUG off, PostgreSQL, Redis, hashed and compressed "
-                  "static files. Ctrl-C to stop.")
+        steps.say(
+            "  production settings: DEBUG off, PostgreSQL, Redis, hashed and compressed "
+            "static files. Ctrl-C to stop."
+        )
         steps.say("")
         code = process.wait()
         output.join(timeout=5)
-        raise CLIError(f"the web process stopped (exit {code})", ExitCode.DEPLOY_FAILED,
-                       hint="its output is above")
+        raise CLIError(
+            f"the web process stopped (exit {code})",
+            ExitCode.DEPLOY_FAILED,
+            hint="its output is above",
+        )
     except KeyboardInterrupt:
         stop(process)
         output.join(timeout=5)

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,7 +35,7 @@ PASSWORD = "a-long-pass-phrase-42"
 class LocalDeploy:
     """`retro deploy local` running in the background, its output kept line by line."""
 
-    def __init__(self, env: dict[str, str], port: int):
+    def __init__(self, env: dict[str, str], port: int, cwd: Path = ROOT):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}"
@@ -42,7 +43,7 @@ class LocalDeploy:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "deploy", "local", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             bufsize=1,
         )
         threading.Thread(target=self._read, daemon=True).start()

@@ -85,24 +85,8 @@ def print_results(
         grid.add_row(mark[r.status], str(r.check.week), Text(r.check.title))
     console.print(grid)
     for r in results:
-        if r.passed:
-            continue
-        console.print(Text(f"✗ week {r.check.week} · {r.check.title}", style="bold red"))
-        if r.status == "blocked":
-            console.print(Text(f"    not run: it {r.expected}, which did not pass"))
-            continue
-        _field(console, "expected", r.expected)
-        _field(console, "seen", r.seen)
-        if r.hint:
-            _field(console, "hint", r.hint)
-        ref = references[r.check.id]
-        if ref:
-            _field(
-                console,
-                "lesson",
-                f"week {ref['week']}, step {ref['step']} “{ref['title']}”: "
-                f"retro lesson show {ref['week']} --step {ref['step']}",
-            )
+        if not r.passed:
+            print_failure(console, r, references[r.check.id])
     summary = " · ".join(
         f"week {number} {'✓' if passed else '✗'}" for number, passed in per_week.items()
     )
@@ -119,6 +103,28 @@ def print_results(
             )
         else:
             console.print(Text("Well done: your project is where the course ends.", style="green"))
+
+
+def print_failure(console, r, ref: dict | None) -> None:
+    """A check that did not pass: what was expected, what was seen, the hint, the lesson step
+    (`ref`, from step_reference)."""
+    from rich.text import Text
+
+    console.print(Text(f"✗ week {r.check.week} · {r.check.title}", style="bold red"))
+    if r.status == "blocked":
+        console.print(Text(f"    not run: it {r.expected}, which did not pass"))
+        return
+    _field(console, "expected", r.expected)
+    _field(console, "seen", r.seen)
+    if r.hint:
+        _field(console, "hint", r.hint)
+    if ref:
+        _field(
+            console,
+            "lesson",
+            f"week {ref['week']}, step {ref['step']} “{ref['title']}”: "
+            f"retro lesson show {ref['week']} --step {ref['step']}",
+        )
 
 
 def _field(console, name: str, value: str) -> None:

@@ -274,6 +274,7 @@ def check(
     epilog=examples(
         "retro lesson get 6 retrosocial/live.py",
         "retro lesson get 6 api/errors.py api/parsers.py --path ~/retrosocial",
+        "retro lesson get 6 api/throttles.py --step 2",
     ),
 )
 def lesson_get(
@@ -282,6 +283,16 @@ def lesson_get(
         list[str],
         typer.Argument(metavar="FILE...", help="Files the lesson gives, as it names them."),
     ],
+    step: Annotated[
+        int | None,
+        typer.Option(
+            "--step",
+            "-s",
+            min=1,
+            help="The step whose copy to write, when the lesson gives a file in two steps.",
+            show_default=False,
+        ),
+    ] = None,
     path: PathOption = None,
 ) -> None:
     """Write into your project the files a lesson gives you to read rather than type.
@@ -301,21 +312,33 @@ def lesson_get(
     chosen = course.week(week)
     root = project_dir(path)
     parsed = lessons.parse(course.lesson_path(chosen))
-    given = {block.path: block for block in parsed.blocks if block.given}
+    given: dict[str, list] = {}
+    for block in parsed.blocks:
+        if block.given and (step is None or block.step == step):
+            given.setdefault(block.path, []).append(block)
     wanted = []
     for name in files:
         rel = Path(name).as_posix().removeprefix("./")
+        if rel in given and len(given[rel]) > 1:
+            steps = " and ".join(str(block.step) for block in given[rel])
+            raise CLIError(
+                f"week {chosen.number}'s lesson gives {rel} in steps {steps}",
+                code=ExitCode.USAGE,
+                hint=f"say which: retro lesson get {chosen.number} {rel} "
+                f"--step {given[rel][0].step}",
+            )
         if rel not in given:
             near = sorted(r for r in given if Path(r).name == Path(rel).name)
             offered = ", ".join(sorted(given)) or "none"
+            where = f" in step {step}" if step else ""
             raise CLIError(
                 f"week {chosen.number}'s lesson gives no file {rel}",
                 code=ExitCode.NOT_FOUND,
                 hint=f"did you mean {', '.join(near)}?"
                 if near
-                else f"the files it gives: {offered}",
+                else f"the files it gives{where}: {offered}",
             )
-        wanted.append(given[rel])
+        wanted.append(given[rel][0])
     for block in wanted:
         target = root / block.path
         new = block.body.encode("utf-8")

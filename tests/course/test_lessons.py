@@ -181,8 +181,11 @@ def test_a_file_the_lesson_gives_is_fetched_in_its_step(lesson):
                 words = command.text.split()
                 if words[:3] == ["retro", "lesson", "get"]:
                     assert words[3] == str(number), command.text
+                    step = words[words.index("--step") + 1] if "--step" in words else None
+                    assert step in (None, str(block.step)), command.text
                     for rel in words[4:]:
-                        fetched[rel] = block.step
+                        if not rel.startswith("-") and rel != step:
+                            fetched[rel] = block.step
         if block.given:
             assert fetched.get(block.path) == block.step, (
                 f"line {block.line}: {block.path} is given but no `retro lesson get {number} "

@@ -322,28 +322,17 @@ def project_lines(python: str, root: Path) -> list[Line]:
     return lines
 
 
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")
+
+
 def environment_lines(python: str, root: Path) -> list[Line]:
     """The database and Redis from the environment alone, when the settings cannot load."""
     import os
 
     lines = []
     database = os.environ.get("DATABASE_URL", "")
-    if database.startswith(("postgres://", "postgresql://")):
-        code = "import sys, psycopg\npsycopg.connect(sys.argv[1], connect_timeout=3).close()\n"
-        result = run([python, "-c", code, database], cwd=root, timeout=20)
-        if result is not None and result.returncode == 0:
-            lines.append(Line(OK, "the database (postgresql)", "DATABASE_URL answers"))
-        else:
-            error = (result.stderr.strip().splitlines() or ["no answer"])[-1] if result else ""
-            lines.append(
-                Line(
-                    PROBLEM,
-                    "the database (postgresql)",
-                    f"DATABASE_URL: {error[:140] or 'no answer'}",
-                    "start PostgreSQL (sudo service postgresql start, or brew services start "
-                    "postgresql@17), create the database (createdb NAME), or fix DATABASE_URL",
-                )
-            )
+    if database.split(":", 1)[0] in POSTGRES_SCHEMES:
+        lines.append(postgres_line(python, root, database))
     else:
         lines.append(Line(SKIP, "the database", "not checked: the settings did not load"))
     if os.environ.get("REDIS_URL"):
@@ -351,6 +340,32 @@ def environment_lines(python: str, root: Path) -> list[Line]:
     else:
         lines.append(Line(SKIP, "Redis", "REDIS_URL is unset"))
     return lines
+
+
+def postgres_line(python: str, root: Path, database: str) -> Line:
+    """Does the PostgreSQL database of DATABASE_URL answer? The URL read as the site reads it
+    (dj-database-url, then Django's connection parameters), not handed to libpq as it is."""
+    import json
+
+    from cli.database_url import DatabaseURLError, connect_params
+
+    what = "the database (postgresql)"
+    try:
+        params = {"connect_timeout": "3", **connect_params(database)}
+    except DatabaseURLError as error:
+        return Line(PROBLEM, what, str(error), "fix DATABASE_URL")
+    code = "import json, sys, psycopg\npsycopg.connect(**json.loads(sys.argv[1])).close()\n"
+    result = run([python, "-c", code, json.dumps(params)], cwd=root, timeout=20)
+    if result is not None and result.returncode == 0:
+        return Line(OK, what, "DATABASE_URL answers")
+    error = (result.stderr.strip().splitlines() or ["no answer"])[-1] if result else ""
+    return Line(
+        PROBLEM,
+        what,
+        f"DATABASE_URL: {error[:140] or 'no answer'}",
+        "start PostgreSQL (sudo service postgresql start, or brew services start "
+        "postgresql@17), create the database (createdb NAME), or fix DATABASE_URL",
+    )
 
 
 def redis_line(python: str, root: Path, hosts: list[str]) -> Line:

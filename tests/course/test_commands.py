@@ -427,6 +427,28 @@ class TestDoctor:
         assert "✗ Redis redis://127.0.0.1:9/0" in out and "start Redis" in out
         assert "(settings read with DEBUG=1)" in out
 
+    @pytest.mark.parametrize(
+        "url",
+        ["postgres:///postgres", "pgsql://postgres@127.0.0.1:5432/postgres?currentSchema=public"],
+        ids=["the lesson's socket URL", "forms libpq cannot read"],
+    )
+    def test_broken_settings_the_database_url_is_read_as_the_site_reads_it(
+        self, retro, student_python, tmp_path, url
+    ):
+        from tests.conftest import require
+        from tests.services import POSTGRES_TEST_URL, postgres_reachable
+
+        require("postgres", postgres_reachable(), f"no PostgreSQL at {POSTGRES_TEST_URL}")
+        project = copy_checkpoint(4, tmp_path / "ada")
+        with (project / "retrosocial" / "settings.py").open("a") as settings:
+            settings.write("\nDEBUG = (\n")  # settings that load in no mode at all
+        run = self.doctor(
+            retro, project, student_python, DEBUG="", DATABASE_URL=url, PGUSER="postgres"
+        )
+        out = " ".join(run.stdout.split())
+        assert "✗ python manage.py check" in out
+        assert "✓ the database (postgresql) DATABASE_URL answers" in out, out
+
     def test_outside_a_project(self, retro, student_python, tmp_path):
         run = self.doctor(retro, tmp_path, student_python)
         assert "– your project" in run.stdout and "no manage.py" in run.stdout

@@ -228,3 +228,15 @@ def long_listings_without_a_tour(lesson) -> list[str]:
 
 def test_every_long_listing_says_what_each_part_does(lesson):
     assert long_listings_without_a_tour(lesson) == []
+
+
+def test_the_site_installs_none_of_the_command_lines_packages():
+    """Heroku installs requirements.txt: the retro command line's own packages, which the site
+    never imports, stay out of it in every checkpoint (they are in requirements-dev.txt)."""
+    cli_only = {"typer", "rich", "httpx", "websocket-client", "platformdirs"}
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert all(f"{name}==" in dev for name in cli_only)
+    for week in COURSE.weeks:
+        pinned = (COURSE.checkpoint_dir(week) / "requirements.txt").read_text().lower()
+        names = {line.split("==")[0].split("[")[0].strip() for line in pinned.splitlines()}
+        assert names & cli_only == set(), f"week {week.number}: {names & cli_only}"

@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from cli.course.model import Course, Week
 
 # Checks that take seconds by their nature, not because of the project: `retro check` runs
-# them, `retro watch` names them and leaves them out.
+# them, `retro watch` names them and leaves them out. By the name after their week ("w3."),
+# which stays the same when a check moves to another week.
 SLOW = {
-    "w3.production": "builds the site and starts it as Heroku runs it (collectstatic, daphne)",
-    "w4.redis-down": "starts a second server, with Redis unreachable",
-    "w5.retro": "runs the retro command line three times against your site",
+    "production": "collects the static files and starts daphne, as Heroku does",
+    "redis-down": "starts a second server, with Redis unreachable",
+    "retro": "runs the retro command line three times against your site",
 }
 PROGRESS_KEY = "\0progress"  # the snapshot's entry for the file `retro check` records in
 
@@ -66,6 +67,10 @@ def current_week(course: Course, root: Path) -> Week:
     return course.weeks[-1]
 
 
+def is_slow(item: Check) -> bool:
+    return item.id.partition(".")[2] in SLOW
+
+
 def quick_checks(week: Week) -> tuple[list[Check], list[Check]]:
     """The week's checks `retro watch` runs, and those it leaves to `retro check` (SLOW)."""
     from cli import checks
@@ -74,14 +79,14 @@ def quick_checks(week: Week) -> tuple[list[Check], list[Check]]:
     every = checks.checks_for([week.number])
     if not every:
         raise CLIError(f"week {week.number} has no checks yet", code=ExitCode.NOT_FOUND)
-    quick = [item for item in every if item.id not in SLOW]
+    quick = [item for item in every if not is_slow(item)]
     if not quick:
         raise CLIError(
             f"week {week.number} has only slow checks: nothing to watch",
             code=ExitCode.NOT_FOUND,
             hint=f"run retro check {week.number}",
         )
-    return quick, [item for item in every if item.id in SLOW]
+    return quick, [item for item in every if is_slow(item)]
 
 
 def run_round(root: Path, week: Week, python: str, timeout: float) -> Round:
@@ -150,7 +155,9 @@ def print_round(course: Course, done: Round, *, once: bool) -> None:
     if first is not None:
         print_failure(console, first, reference)
     if done.left_out:
-        names = "; ".join(item.title for item in done.left_out)
+        names = "; ".join(
+            f"{item.title} (it {SLOW[item.id.partition('.')[2]]})" for item in done.left_out
+        )
         console.print(
             Text(f"Left to `retro check {week.number}` (slow): {names}.", style="dim"),
             soft_wrap=True,

@@ -311,6 +311,12 @@ def lesson_get(
     course = model.load()
     chosen = course.week(week)
     root = project_dir(path)
+    if root == course.root.resolve() or course.root.resolve() in root.parents:
+        raise CLIError(
+            f"{root} is the course itself, not a student's project",
+            code=ExitCode.PROJECT,
+            hint="run it in your own project folder, or pass --path DIR",
+        )
     parsed = lessons.parse(course.lesson_path(chosen))
     given: dict[str, list] = {}
     for block in parsed.blocks:

@@ -1,0 +1,76 @@
+"""
+`retro lesson get`: the files a lesson gives to read rather than type land in the student's
+project exactly as the lesson shows them, and nothing of the student's is lost on the way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cli.course import lesson as lessons
+from tests.cli.helpers import Retro
+from tests.course.test_commands import COURSE, copy_checkpoint
+
+WEEK = COURSE.week(6)
+LESSON = lessons.parse(COURSE.lesson_path(WEEK))
+
+
+@pytest.fixture
+def retro(tmp_path) -> Retro:
+    (tmp_path / "config").mkdir()
+    return Retro(tmp_path / "config", None)
+
+
+def given(path: str, step: int | None = None) -> str:
+    (block,) = [b for b in LESSON.blocks if b.given and b.path == path and step in (None, b.step)]
+    return block.body
+
+
+def test_it_writes_the_lessons_file_and_keeps_the_students_own(retro: Retro, tmp_path):
+    project = copy_checkpoint(5, tmp_path / "project")
+    mine = (project / "posts" / "services.py").read_text()
+    assert "retrosocial/live.py" in LESSON.given_files
+    run = retro("lesson", "get", "6", "retrosocial/live.py", "--path", str(project))
+    assert run.returncode == 0, run
+    assert (project / "retrosocial" / "live.py").read_text() == given("retrosocial/live.py")
+    assert "+ retrosocial/live.py" in run.stderr
+    # The same again changes nothing and says so.
+    again = retro("lesson", "get", "6", "retrosocial/live.py", "--path", str(project))
+    assert again.returncode == 0 and "already the same" in again.stderr
+    assert not (project / "retrosocial" / "live.py.orig").exists()
+    # A file of the student's that differs is kept, twice over if need be.
+    (project / "api").mkdir()
+    (project / "api" / "throttles.py").write_text("# mine, first try\n")
+    retro("lesson", "get", "6", "api/throttles.py", "--step", "2", "--path", str(project))
+    (project / "api" / "throttles.py").write_text("# mine, second try\n")
+    run = retro("lesson", "get", "6", "api/throttles.py", "--step", "8", "--path", str(project))
+    assert run.returncode == 0, run
+    assert (project / "api" / "throttles.py.orig").read_text() == "# mine, first try\n"
+    assert (project / "api" / "throttles.py.orig.2").read_text() == "# mine, second try\n"
+    assert (project / "api" / "throttles.py").read_text() == given("api/throttles.py", 8)
+    assert (project / "posts" / "services.py").read_text() == mine
+
+
+def test_bad_requests_say_what_to_do_and_touch_nothing(retro: Retro, tmp_path):
+    project = copy_checkpoint(5, tmp_path / "project")
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+
+    unknown = retro("lesson", "get", "6", "live.py", "--path", str(project))
+    assert unknown.returncode == 6 and "did you mean retrosocial/live.py" in unknown.stderr
+    not_given = retro("lesson", "get", "6", "posts/models.py", "--path", str(project))
+    assert not_given.returncode == 6 and "the files it gives" in not_given.stderr
+    twice = retro("lesson", "get", "6", "api/throttles.py", "--path", str(project))
+    assert twice.returncode == 2 and "--step 2" in twice.stderr
+    no_week = retro("lesson", "get", "9", "retrosocial/live.py", "--path", str(project))
+    assert no_week.returncode == 6
+    not_a_project = retro("lesson", "get", "6", "retrosocial/live.py", "--path", str(tmp_path))
+    assert not_a_project.returncode == 10
+
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+
+
+def test_it_refuses_to_write_into_the_course_itself(retro: Retro):
+    checkpoint = COURSE.checkpoint_dir(COURSE.week(5))
+    run = retro("lesson", "get", "6", "retrosocial/live.py", "--path", str(checkpoint))
+    assert run.returncode == 10 and "the course itself" in run.stderr
+    assert not (checkpoint / "retrosocial" / "live.py").exists()

@@ -69,6 +69,62 @@ def tail(text: str, lines: int = 12) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+TRACEBACK = "Traceback (most recent call last):"
+CHAINED = ("The above exception", "During handling of the above exception")
+
+
+def _before(lines: list[str], index: int) -> str:
+    """The last line with something on it before `index`."""
+    return next((line for line in reversed(lines[:index]) if line.strip()), "")
+
+
+def server_errors(text: str, frames: int = 4, own: str = "") -> str:
+    """What a server's log says went wrong, shortly: the line that introduces its last traceback
+    (Django's "Internal Server Error: /", daphne's "Exception inside application"), the frames
+    nearest the error, and the error; without a traceback, the log's last lines. The last frame
+    in the folder `own` (the project's code) is kept even when it is further out."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    starts = [index for index, line in enumerate(lines) if line.strip() == TRACEBACK]
+    if not starts:
+        return tail(text, 6)
+    start = starts[-1]
+    intro = _before(lines, start)
+    while intro.startswith(CHAINED) and any(index < start for index in starts):
+        # One error raised while handling another: what introduced the first one introduces all.
+        start_of_chain = max(index for index in starts if index < start)
+        intro, start = _before(lines, start_of_chain), start_of_chain
+    if intro.startswith((" ", "\t", *CHAINED)):
+        intro = ""  # the end of an earlier traceback, not this one's introduction
+    start = starts[-1]
+    body, error = [], ""
+    for line in lines[start + 1 :]:
+        if line.startswith((" ", "\t")) or not line:
+            # Not the blank lines, nor the ^^^ lines pointing under the failing expression.
+            if line.strip().strip("^~"):
+                body.append(line)
+        else:
+            error = line  # the error itself: the first line back at the margin
+            break
+    # A frame is a `File "…", line N, in …` line and the code lines below it.
+    heads = [index for index, line in enumerate(body) if line.lstrip().startswith("File ")]
+    groups = [body[a:b] for a, b in zip(heads, [*heads[1:], len(body)], strict=True)]
+    kept = set(range(max(0, len(groups) - frames), len(groups)))
+    mine = [n for n, group in enumerate(groups) if own and f'"{own}' in group[0]]
+    if mine:
+        kept.add(mine[-1])
+    shown = [intro] if intro else []
+    skipped = 0
+    for number, group in enumerate(groups):
+        if number not in kept:
+            skipped += 1
+            continue
+        if skipped:
+            shown.append(f"  … {skipped} frame{'s' if skipped > 1 else ''} left out")
+            skipped = 0
+        shown += group
+    return "\n".join([*shown, error])
+
+
 @dataclass
 class Server:
     name: str
@@ -77,10 +133,45 @@ class Server:
     log: Path
     base_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    # (the copy's folder, the student's folder): error lines name the student's own files.
+    folders: tuple[str, str] = ("", "")
 
     def output(self) -> str:
         try:
             return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def mark(self) -> int:
+        """Where the server's log ends now: `errors_since(mark)` reads what it writes after."""
+        try:
+            return self.log.stat().st_size
+        except OSError:
+            return 0
+
+    def errors_since(self, mark: int, wait: float = 1.5) -> str:
+        """The server's own account of a failure since `mark`: the end of the last traceback it
+        logged (the frames nearest the error and the error itself), else its last lines. A
+        server logs the traceback as it fails; this waits up to `wait` seconds for it."""
+        deadline = time.monotonic() + wait
+        size = -1
+        while True:
+            text = self._since(mark)
+            settled = len(text) == size
+            size = len(text)
+            if ("Traceback (most recent call last)" in text and settled) or (
+                time.monotonic() > deadline
+            ):
+                copy, source = self.folders
+                errors = server_errors(text, own=copy)
+                return errors.replace(copy, source) if copy and source else errors
+            time.sleep(0.1)
+
+    def _since(self, mark: int) -> str:
+        try:
+            with open(self.log, "rb") as log:
+                log.seek(mark)
+                return log.read().decode(errors="replace")
         except OSError:
             return ""
 
@@ -241,6 +332,11 @@ class Session:
         )
         env.update(extra)
         return env
+
+    def explain(self, output: str) -> str:
+        """A command's failure in short (the end of its traceback, else its last lines), naming
+        the student's files rather than the copy's."""
+        return server_errors(output, own=str(self.dir)).replace(str(self.dir), str(self.source))
 
     def remaining(self, cap: float) -> float:
         left = self.deadline - time.monotonic()
@@ -436,6 +532,7 @@ class Session:
                 start_new_session=True,
             )
         server = Server(name, process, port, log, f"http://127.0.0.1:{port}", env)
+        server.folders = (str(self.dir), str(self.source))
         self.servers[name] = server
         limit = time.monotonic() + self.remaining(timeout)
         while time.monotonic() < limit:

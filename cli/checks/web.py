@@ -24,11 +24,13 @@ SIGNUP_PATHS = (
 )
 
 
-def describe(response: httpx.Response) -> str:
-    """A response in a few words: its status, where it redirects, or its page title."""
+def describe(response: httpx.Response, also: str = "") -> str:
+    """A response in a few words: its status, where it redirects, or its page title (then
+    `also`, words of the caller's). After a server error (5xx), the server's own error lines
+    from its log follow on lines of their own: what the student needs to fix it."""
     text = f"HTTP {response.status_code}"
     if response.is_redirect:
-        return f"{text} redirecting to {response.headers.get('location', '?')}"
+        return f"{text} redirecting to {response.headers.get('location', '?')}{also}"
     if "html" in response.headers.get("content-type", ""):
         title = re.sub(r"\s+", " ", Page(response.text).title).strip()
         if title:
@@ -37,7 +39,31 @@ def describe(response: httpx.Response) -> str:
         if exception:
             words = re.sub(r"<[^>]+>|\s+", " ", exception.group(1)).strip()
             text += f": {words[:200]}"
+    text += also
+    errors = getattr(response, SERVER_ERRORS, "")
+    if errors:
+        text += f"\nthe server's log says:\n{errors}"
     return text
+
+
+SERVER_ERRORS = "retro_server_errors"  # set on a 5xx response by Visitor: what the log said
+
+
+def with_server_errors(server: Server, mark: int, response: httpx.Response) -> httpx.Response:
+    """`response`, carrying the server's error lines written since `mark` if it is a 5xx."""
+    if response.status_code >= 500:
+        setattr(response, SERVER_ERRORS, server.errors_since(mark))
+    return response
+
+
+def server_error_hint(response: httpx.Response) -> str:
+    """A hint for a failed page: after a 5xx, read the server's error rather than guess."""
+    if response.status_code >= 500:
+        return (
+            "the server failed: its error is shown above (the last line names it, the lines "
+            "above it say where in your code)"
+        )
+    return ""
 
 
 class Visitor:
@@ -51,12 +77,35 @@ class Visitor:
         self.client.close()
 
     def get(self, path: str) -> httpx.Response:
+        mark = self.server.mark()
         try:
-            return self.client.get(path)
+            return with_server_errors(self.server, mark, self.client.get(path))
         except httpx.HTTPError as error:
             raise CheckFailed(
-                f"an answer from GET {path}", f"{type(error).__name__}: {error}"
+                f"an answer from GET {path}",
+                f"{type(error).__name__}: {error}" + self.log_since(mark),
             ) from None
+
+    def post(self, path: str, data: dict[str, str], headers: dict[str, str]) -> httpx.Response:
+        """A POST of the check's own making (not through a form on a page)."""
+        mark = self.server.mark()
+        try:
+            response = self.client.post(path, data=data, headers=headers)
+        except httpx.HTTPError as error:
+            raise CheckFailed(
+                f"an answer from POST {path}",
+                f"{type(error).__name__}: {error}" + self.log_since(mark),
+            ) from None
+        return with_server_errors(self.server, mark, response)
+
+    def home_path(self) -> str:
+        """Where the home page is for this visitor: / after any redirects it makes."""
+        return path_of(self.follow(self.get("/")))
+
+    def log_since(self, mark: int) -> str:
+        """The server's error lines since `mark`, on lines of their own ("" if none)."""
+        errors = self.server.errors_since(mark, wait=0.5)
+        return f"\nthe server's log says:\n{errors}" if errors else ""
 
     def follow(self, response: httpx.Response, limit: int = 5) -> httpx.Response:
         while response.is_redirect and limit > 0:
@@ -75,21 +124,35 @@ class Visitor:
     def page(self, path: str, what: str = "the page") -> Page:
         response = self.follow(self.get(path))
         if response.status_code != 200:
-            raise CheckFailed(f"{what} at {path} to answer 200", describe(response))
+            raise CheckFailed(
+                f"{what} at {path} to answer 200", describe(response), server_error_hint(response)
+            )
         return Page(response.text)
 
     def submit(self, form: Form, page_path: str, values: dict[str, str]) -> httpx.Response:
         data = dict(form.hidden)
         data.update(values)
         target = self.local(urljoin(self.server.base_url + page_path, form.action or page_path))
+        mark = self.server.mark()
         try:
-            return self.client.post(
+            response = self.client.post(
                 target, data=data, headers={"Referer": self.server.base_url + page_path}
             )
         except httpx.HTTPError as error:
             raise CheckFailed(
-                f"an answer from POST {target}", f"{type(error).__name__}: {error}"
+                f"an answer from POST {target}",
+                f"{type(error).__name__}: {error}" + self.log_since(mark),
             ) from None
+        return with_server_errors(self.server, mark, response)
+
+
+def path_of(response: httpx.Response) -> str:
+    """The path a response was served from (after following redirects: where one landed)."""
+    return urlsplit(str(response.url)).path or "/"
+
+
+def is_login_form(page: Page) -> bool:
+    return any(form.method == "post" and len(form.passwords) == 1 for form in page.forms)
 
 
 def logged_in(page: Page) -> bool:
@@ -164,3 +227,59 @@ def login(session: Session, visitor: Visitor, username: str, password: str = PAS
             "no log-out button or link on the home page after logging in",
         )
     return home
+
+
+def socket_url(server: Server, path: str) -> str:
+    return server.base_url.replace("http://", "ws://", 1) + path
+
+
+def handshake_hint(status: int) -> str:
+    """What a refused websocket handshake most likely means, by its HTTP status."""
+    if status == 404:
+        return (
+            'a 404 means nothing answers websockets there: is "daphne" first in '
+            "INSTALLED_APPS, and is the route in websocket_urlpatterns with .as_asgi()?"
+        )
+    if status == 403:
+        return (
+            "a 403 means the socket was refused before it was accepted: by the origin check "
+            "(AllowedHostsOriginValidator reads ALLOWED_HOSTS), or by the consumer's connect()"
+        )
+    if status >= 500:
+        return (
+            "the server failed while opening the socket: its error is shown above (the last "
+            "line names it, the lines above it say where in your code)"
+        )
+    return ""
+
+
+def open_websocket(
+    server: Server,
+    path: str,
+    expected: str,
+    origin: str | None = None,
+    cookie: str | None = None,
+    timeout: float = 5,
+):
+    """A websocket client connected to `path`, as a page of `origin` (the site's own, unless
+    given) would connect. A refused handshake fails the check with its status, a hint for that
+    status and, after a server error, the server's own error lines from its log."""
+    import websocket
+
+    mark = server.mark()
+    options = {"cookie": cookie} if cookie else {}
+    try:
+        return websocket.create_connection(
+            socket_url(server, path), timeout=timeout, origin=origin or server.base_url, **options
+        )
+    except websocket.WebSocketBadStatusException as error:
+        status = error.status_code
+        seen = f"the handshake was refused with HTTP {status}"
+        if status >= 500:
+            errors = server.errors_since(mark)
+            seen += f"\nthe server's log says:\n{errors}" if errors else ""
+        raise CheckFailed(expected, seen, handshake_hint(status)) from None
+    except (OSError, websocket.WebSocketException) as error:
+        errors = server.errors_since(mark, wait=0.5)
+        log = f"\nthe server's log says:\n{errors}" if errors else ""
+        raise CheckFailed(expected, f"{type(error).__name__}: {error}{log}") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cli.checks import CheckFailed, check
 from cli.checks.page import Page
 from cli.checks.session import PASSWORD, Session, tail
-from cli.checks.web import Visitor, describe
+from cli.checks.web import Visitor, describe, server_error_hint
 
 
 def ahead(session: Session) -> None:
@@ -50,11 +50,12 @@ def home(session: Session):
     visitor = Visitor(session.dev_server())
     response = visitor.get("/")
     if response.status_code != 200:
-        raise CheckFailed(
-            "GET / to answer 200 with your home page",
-            describe(response),
-            "a 404 lists the URL patterns Django tried: is your app's urls.py included at ''?",
-        )
+        hint = server_error_hint(response)
+        if response.status_code == 404:
+            hint = (
+                "a 404 lists the URL patterns Django tried: is your app's urls.py included at ''?"
+            )
+        raise CheckFailed("GET / to answer 200 with your home page", describe(response), hint)
     if "html" not in response.headers.get("content-type", ""):
         raise CheckFailed("an HTML page at /", response.headers.get("content-type", "?"))
 
@@ -97,7 +98,9 @@ def stylesheet(session: Session):
     for href in page.stylesheets:
         response = visitor.get(visitor.local(href))
         if response.status_code != 200:
-            raise CheckFailed(f"{href} to be served", describe(response))
+            raise CheckFailed(
+                f"{href} to be served", describe(response), server_error_hint(response)
+            )
 
 
 @check(

@@ -5,10 +5,35 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urljoin
 
+import httpx
+
 from cli.checks import CheckFailed, check
 from cli.checks.page import Page
 from cli.checks.session import PASSWORD, Session, tail
-from cli.checks.web import Visitor, describe, find_login, logged_in, login
+from cli.checks.web import (
+    Visitor,
+    describe,
+    find_login,
+    is_login_form,
+    logged_in,
+    login,
+    path_of,
+    server_error_hint,
+    user_field,
+)
+
+LOGIN_REDIRECT_HINT = (
+    "set LOGIN_REDIRECT_URL = 'home' in settings.py: without it Django sends everyone who logs "
+    "in to /accounts/profile/, a page this site does not have"
+)
+LOGOUT_REDIRECT_HINT = (
+    "set LOGOUT_REDIRECT_URL = 'home' in settings.py: without it Django's LogoutView shows a "
+    "“Logged out” page of its own (the admin's) instead of sending people home"
+)
+LOGIN_URL_HINT = (
+    "set LOGIN_URL = 'login' in settings.py (the name of your log-in URL): without it Django "
+    "sends whoever must log in to /accounts/login/"
+)
 
 
 def post_model(session: Session) -> dict:
@@ -82,9 +107,113 @@ def logout_is_post(session: Session):
         )
     response = visitor.submit(form, "/", {})
     if not response.is_redirect:
-        raise CheckFailed("logging out to redirect (to the home page)", describe(response))
+        hint = server_error_hint(response)
+        if response.status_code == 200:
+            hint = LOGOUT_REDIRECT_HINT
+        raise CheckFailed("logging out to redirect (to the home page)", describe(response), hint)
+    landing = visitor.follow(response)
     if logged_in(visitor.page("/", "the home page")):
         raise CheckFailed("the home page to show the visitor logged out", "still logged in")
+    home = visitor.home_path()
+    if landing.status_code != 200 or path_of(landing) != home:
+        raise CheckFailed(
+            f"logging out to land on the home page ({home})",
+            f"landed on {path_of(landing)}: {describe(landing)}",
+            LOGOUT_REDIRECT_HINT,
+        )
+
+
+@check(
+    2,
+    "login-lands",
+    "after logging in you land on the home page",
+    (2, "An app for accounts"),
+    needs=["w2.login"],
+)
+def login_lands_home(session: Session):
+    """Log in the way someone who opens the log-in page by itself does (no ?next=): Django
+    sends them to LOGIN_REDIRECT_URL."""
+    username = session.create_user("user")
+    visitor = Visitor(session.dev_server())
+    found, _, _ = find_login(session, visitor)
+    url = found.split("?")[0]
+    response = visitor.get(url)
+    form = next((f for f in Page(response.text).forms if len(f.passwords) == 1), None)
+    if response.status_code != 200 or form is None:
+        raise CheckFailed(f"the log-in form at {url}", describe(response))
+    values = {user_field(form): username, form.passwords[0].name: PASSWORD, "next": ""}
+    response = visitor.submit(form, url, values)
+    if not response.is_redirect:
+        raise CheckFailed(
+            f"logging in as {username} to redirect (to the home page)",
+            describe(response),
+            server_error_hint(response),
+        )
+    landing = visitor.follow(response)
+    home = visitor.home_path()
+    if landing.status_code != 200 or path_of(landing) != home:
+        raise CheckFailed(
+            f"after logging in at {url}, to land on the home page ({home})",
+            f"landed on {path_of(landing)}: {describe(landing)}",
+            LOGIN_REDIRECT_HINT,
+        )
+    return [f"logging in at {url} lands on {home}"]
+
+
+def anonymous_post(session: Session) -> tuple[str, httpx.Response]:
+    """Post from the home page's form without being logged in (as someone whose session ran
+    out would): (the form's action, the answer)."""
+    _, home, _ = author(session)
+    form = home.post_form()
+    if form is None:
+        raise CheckFailed("the post form of a logged-in user", "none on the home page")
+    stranger = Visitor(session.dev_server())
+    login_path, _, login_form = find_login(session, stranger)
+    token = login_form.hidden.get("csrfmiddlewaretoken", "")
+    action = stranger.local(urljoin(stranger.server.base_url + "/", form.action or "/"))
+    response = stranger.post(
+        action,
+        data={"csrfmiddlewaretoken": token, form.text_fields[0].name: "anonymous post"},
+        headers={"Referer": stranger.server.base_url + login_path},
+    )
+    return action, response
+
+
+@check(
+    2,
+    "login-url",
+    "someone who must log in is sent to the log-in page",
+    (2, "An app for accounts"),
+    needs=["w2.post"],
+)
+def sent_to_login(session: Session):
+    """Where the site sends a visitor who must log in: the answer to a post made without
+    being logged in when it is a redirect, else where LOGIN_URL points (what @login_required
+    and redirect_to_login use)."""
+    action, response = anonymous_post(session)
+    if response.status_code >= 500:
+        raise CheckFailed(
+            f"a post from someone not logged in sent to log in (or refused), at {action}",
+            describe(response),
+            server_error_hint(response),
+        )
+    visitor = Visitor(session.dev_server())
+    if response.is_redirect:
+        target = visitor.local(urljoin(str(response.url), response.headers.get("location", "/")))
+        how = f"a post to {action} when logged out redirects to {target}"
+    else:
+        target = str(session.facts().get("login_url") or "")
+        how = f"LOGIN_URL is {target}"
+        if not target.startswith("/"):
+            raise CheckFailed("LOGIN_URL to name your log-in page", target, LOGIN_URL_HINT)
+    landing = visitor.follow(visitor.get(target))
+    if landing.status_code != 200 or not is_login_form(Page(landing.text)):
+        raise CheckFailed(
+            "someone who must log in sent to your log-in page",
+            f"{how}: {describe(landing)}",
+            LOGIN_URL_HINT,
+        )
+    return [f"{how}: the log-in form"]
 
 
 @check(
@@ -173,7 +302,8 @@ def empty_post(session: Session):
     if response.status_code != 200 or post_count(session) != count:
         raise CheckFailed(
             "the form again with an error (status 200), and no post saved",
-            f"{describe(response)}, {post_count(session) - count} post(s) saved",
+            describe(response, also=f", {post_count(session) - count} post(s) saved"),
+            server_error_hint(response),
         )
 
 
@@ -185,20 +315,8 @@ def empty_post(session: Session):
     needs=["w2.post"],
 )
 def anonymous_cannot_post(session: Session):
-    _, home, _ = author(session)
-    form = home.post_form()
-    if form is None:
-        raise CheckFailed("the post form of a logged-in user", "none on the home page")
-    stranger = Visitor(session.dev_server())
-    login_path, _, login_form = find_login(session, stranger)
-    token = login_form.hidden.get("csrfmiddlewaretoken", "")
-    action = stranger.local(urljoin(stranger.server.base_url + "/", form.action or "/"))
     count = post_count(session)
-    response = stranger.client.post(
-        action,
-        data={"csrfmiddlewaretoken": token, form.text_fields[0].name: "anonymous post"},
-        headers={"Referer": stranger.server.base_url + login_path},
-    )
+    action, response = anonymous_post(session)
     if response.status_code == 403 and "CSRF" in response.text:
         raise CheckFailed(
             "a form post with a valid CSRF token to reach the view",
@@ -207,7 +325,14 @@ def anonymous_cannot_post(session: Session):
     if post_count(session) != count:
         raise CheckFailed(
             "a post from someone not logged in to be refused (or sent to log in)",
-            f"it was saved ({describe(response)})",
+            describe(response, also=": it was saved"),
+        )
+    if response.status_code >= 500:
+        raise CheckFailed(
+            "a post from someone not logged in to be refused (or sent to log in), not a server "
+            "error",
+            describe(response),
+            server_error_hint(response),
         )
     return [f"POST {action} when logged out: {describe(response)}"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 import sqlite3
-from urllib.parse import urlsplit
 
 from cli.checks import CheckFailed, check
 from cli.checks.page import Page
@@ -25,6 +24,7 @@ from cli.checks.web import (
     find_form_page,
     logged_in,
     login,
+    server_error_hint,
     user_field,
 )
 
@@ -108,14 +108,15 @@ def production_server(session: Session):
         if result.returncode != 0:
             raise SessionError(
                 "`python manage.py collectstatic --noinput` failed with DEBUG off",
-                tail(result.stderr or result.stdout),
+                session.explain(result.stderr or result.stdout),
             )
         release = procfile(session.dir).get("release")
         if release:
             result = session.run_line(release, env)
             if result.returncode != 0:
                 raise SessionError(
-                    f"the release process `{release}` failed", tail(result.stderr or result.stdout)
+                    f"the release process `{release}` failed",
+                    session.explain(result.stderr or result.stdout),
                 )
         else:
             session.manage("migrate", "--noinput", env=env)
@@ -154,7 +155,11 @@ def signup(session: Session):
     response = visitor.submit(form, url, values)
     if not response.is_redirect:
         errors = Page(response.text).text[:200] if response.status_code == 200 else ""
-        raise CheckFailed("signing up to redirect", f"{describe(response)} {errors}".strip())
+        raise CheckFailed(
+            "signing up to redirect",
+            describe(response, also=f" {errors}" if errors else ""),
+            server_error_hint(response),
+        )
     visitor.follow(response)
     if not logged_in(visitor.page("/", "the home page")):
         raise CheckFailed("the new user logged in right after signing up", "not logged in")
@@ -227,17 +232,26 @@ def database_url(session: Session):
 
 
 def migrate_on_postgres(session: Session, server: str) -> str:
-    """Migrate a database of the check's own on the PostgreSQL server at `server`, then drop it."""
+    """Migrate a database of the check's own on the PostgreSQL server at `server`, then drop it.
+    `server` is read as the site reads a DATABASE_URL (postgres:///postgres, the local socket,
+    as much as postgres://user@host:port/postgres)."""
     import psycopg
     from psycopg import sql
 
+    from cli.database_url import DatabaseURLError, connect_params, with_database
+    from cli.database_url import where as server_words
+
+    try:
+        params = {"connect_timeout": "5", **connect_params(server)}
+    except DatabaseURLError as error:
+        raise CheckFailed("a PostgreSQL server URL after --postgres", str(error)) from None
     name = f"retro_check_{secrets.token_hex(4)}"
     try:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(**params, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.Error as error:
         raise CheckFailed(f"a PostgreSQL server at {server}", str(error).strip()) from None
-    url = urlsplit(server)._replace(path=f"/{name}").geturl()
+    url = with_database(server, name)
     try:
         result = session.manage("migrate", "--noinput", env=session.dev_env(DATABASE_URL=url))
         if result.returncode != 0:
@@ -245,15 +259,11 @@ def migrate_on_postgres(session: Session, server: str) -> str:
                 "migrate to build the tables in PostgreSQL", tail(result.stdout + result.stderr)
             )
     finally:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(**params, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-    where = urlsplit(server)
-    return (
-        f"migrated a fresh PostgreSQL database {name} on {where.hostname}:{where.port or 5432}, "
-        "then dropped it"
-    )
+    return f"migrated a fresh PostgreSQL database {name} on {server_words(params)}, then dropped it"
 
 
 @check(
@@ -336,7 +346,9 @@ def production(session: Session):
         response = visitor.get(visitor.local(href))
         if response.status_code != 200:
             raise CheckFailed(
-                f"the stylesheet {href} served with DEBUG off (WhiteNoise)", describe(response)
+                f"the stylesheet {href} served with DEBUG off (WhiteNoise)",
+                describe(response),
+                server_error_hint(response),
             )
         notes.append(
             f"{href} served" + (" compressed" if response.headers.get("content-encoding") else "")
@@ -345,9 +357,10 @@ def production(session: Session):
         raise CheckFailed("a stylesheet on the home page", 'no <link rel="stylesheet">')
     response = visitor.get("/retro-check-no-such-page")
     if response.status_code != 404 or any(words in response.text for words in DEBUG_PAGE):
+        debug_page = ", with Django's debug page" if "DEBUG = True" in response.text else ""
         raise CheckFailed(
             "a plain 404 page for an unknown URL (no debug page: DEBUG must be off)",
-            describe(response)
-            + (", with Django's debug page" if "DEBUG = True" in response.text else ""),
+            describe(response, also=debug_page),
+            server_error_hint(response),
         )
     return notes

@@ -10,7 +10,8 @@ import uuid
 
 from cli.checks import CheckFailed, check
 from cli.checks.session import Session, SessionError, free_port, tail
-from cli.checks.web import Visitor, describe, login
+from cli.checks.web import Visitor, describe, login, open_websocket
+from cli.checks.web import socket_url as web_socket_url
 from cli.checks.week2 import author, post, post_count
 
 FEED_PATH = "/ws/feed"
@@ -18,26 +19,17 @@ UNREACHABLE_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing answers
 
 
 def socket_url(server, path: str = FEED_PATH) -> str:
-    return server.base_url.replace("http://", "ws://") + path
+    return web_socket_url(server, path)
 
 
 def open_socket(server, origin: str | None = None, path: str = FEED_PATH):
     """A websocket client connected to `path`, as a page of `origin` would connect."""
-    import websocket
-
-    try:
-        return websocket.create_connection(
-            socket_url(server, path), timeout=5, origin=origin or server.base_url
-        )
-    except websocket.WebSocketBadStatusException as error:
-        raise CheckFailed(
-            f"a websocket at {path} that accepts connections from the site's own pages",
-            f"the handshake was refused with HTTP {error.status_code}",
-            'a 404 means nothing answers websockets there: is "daphne" first in '
-            "INSTALLED_APPS, and is the route in websocket_urlpatterns with .as_asgi()?",
-        ) from None
-    except (OSError, websocket.WebSocketException) as error:
-        raise CheckFailed(f"a websocket at {path}", f"{type(error).__name__}: {error}") from None
+    return open_websocket(
+        server,
+        path,
+        f"a websocket at {path} that accepts connections from the site's own pages",
+        origin=origin,
+    )
 
 
 def receive_text(socket, wanted: str, seconds: float = 6) -> str | None:
@@ -113,20 +105,14 @@ def feed_socket(session: Session):
     needs=["w4.socket"],
 )
 def other_origins_refused(session: Session):
-    import websocket
-
+    server = session.dev_server()
+    expected = "the handshake refused with 403"
     try:
-        socket = websocket.create_connection(
-            socket_url(session.dev_server()), timeout=5, origin="https://evil.example.com"
-        )
-    except websocket.WebSocketBadStatusException:
-        return
-    except (OSError, websocket.WebSocketException) as error:
-        if "403" in str(error):
+        socket = open_websocket(server, FEED_PATH, expected, origin="https://evil.example.com")
+    except CheckFailed as failure:
+        if "refused with HTTP 403" in failure.seen:
             return
-        raise CheckFailed(
-            "the handshake refused with 403", f"{type(error).__name__}: {error}"
-        ) from None
+        raise
     socket.close()
     raise CheckFailed(
         "a socket from https://evil.example.com refused (AllowedHostsOriginValidator)",
@@ -189,11 +175,13 @@ def saved_without_redis(session: Session):
     took = time.monotonic() - started
     server.stop()
     if post_count(session) != count + 1 or response.status_code >= 500:
+        seen = describe(response, also=f"; {post_count(session) - count} post(s) saved")
+        if "\nthe server's log says:" not in seen:
+            seen += "\n" + tail(server.output(), 6)
         raise CheckFailed(
             "the post saved and the page answered, with Redis unreachable (the live update is "
             "what fails, not the post)",
-            f"{describe(response)}; {post_count(session) - count} post(s) saved\n"
-            + tail(server.output(), 6),
+            seen,
             "catch and log the error of group_send: the post is already in the database",
         )
     return [f"posting took {took:.1f} s with Redis unreachable"]

@@ -539,7 +539,7 @@ class Session:
             if process.poll() is not None:
                 raise SessionError(
                     f"the server stopped as it started (exit status {process.returncode})",
-                    seen=tail(server.output()),
+                    seen=server.errors_since(0, wait=0),
                 )
             try:
                 httpx.get(server.base_url + ready_path, timeout=2, headers=headers or {})
@@ -549,7 +549,7 @@ class Session:
         server.stop()
         raise SessionError(
             f"the server did not answer on port {port} within {timeout:.0f} s",
-            seen=tail(server.output()),
+            seen=server.errors_since(0, wait=0),
         )
 
     def dev_server(self) -> Server:
@@ -558,7 +558,9 @@ class Session:
             server = self.servers["dev"]
             if server.process.poll() is None:
                 return server
-            raise SessionError("the development server stopped", seen=tail(server.output()))
+            raise SessionError(
+                "the development server stopped", seen=server.errors_since(0, wait=0)
+            )
         if "dev-failed" in self.cache:
             raise SessionError(
                 "the development server did not start", seen=str(self.cache["dev-failed"])

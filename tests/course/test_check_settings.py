@@ -81,6 +81,14 @@ def consumer_typo(root: Path) -> Path:
     return root
 
 
+def web_process_misnamed(root: Path) -> Path:
+    """Week 3 whose Procfile names an application its asgi.py does not have: daphne stops as
+    it starts."""
+    copy_checkpoint(3, root)
+    edit(root, "Procfile", "retrosocial.asgi:application", "retrosocial.asgi:app")
+    return root
+
+
 def checkpoint(number: int):
     return lambda root: copy_checkpoint(number, root)
 
@@ -96,6 +104,7 @@ PROJECTS = {
     "a misnamed template": (home_template_misnamed, [1], ""),
     "a stylesheet not collected": (stylesheet_not_collected, [3], ""),
     "a consumer that fails": (consumer_typo, [4], ""),
+    "a web process that stops": (web_process_misnamed, [3], ""),
 }
 
 
@@ -224,6 +233,15 @@ class TestAServerErrorShowsItsCause:
         assert any("posts/consumers.py" in line for line in lines)
         assert "daphne" not in failed.hint  # not the 404's hint
         assert "the server failed while opening the socket" in failed.hint
+
+    def test_a_server_that_stops_as_it_starts_shows_why(self, results):
+        failed = only_failure(results["a web process that stops"], "w3.production")
+
+        lines = failed.seen.splitlines()
+        assert lines[0] == "the server stopped as it started (exit status 1)"
+        assert lines[-1] == "AttributeError: module 'retrosocial.asgi' has no attribute 'app'"
+        assert any(line.strip().startswith('File "') for line in lines)
+        assert not any(line.strip().strip("^") == "" for line in lines)  # no ^^^ lines
 
 
 def only_failure_or_blocked(found: dict, check_id: str):

@@ -1,9 +1,0 @@
-from tests.people import (  # noqa: F401
-    ada,
-    api,
-    bob,
-    eve,
-    fast_password_hashing,
-    fresh_rate_limits,
-    listen,
-)

@@ -57,7 +57,11 @@ PRODUCTION = {
     "SECURE_HSTS_SECONDS": "0",
 }
 SHOWN_ALWAYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS")
-DEFAULTS = {"DATABASE_URL": DEFAULT_DATABASE_URL, "REDIS_URL": DEFAULT_REDIS_URL}
+DEFAULTS = {
+    "DATABASE_URL": DEFAULT_DATABASE_URL,
+    "REDIS_URL": DEFAULT_REDIS_URL,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
 
 
 @dataclass
@@ -400,7 +404,7 @@ def production_env(
         PYTHONUNBUFFERED="1",
     )
     if not env.get("ALLOWED_HOSTS"):
-        env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+        env["ALLOWED_HOSTS"] = DEFAULTS["ALLOWED_HOSTS"]
     return env
 
 

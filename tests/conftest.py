@@ -18,7 +18,18 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from tests.live import Browser, LiveDatabase, LiveServer
-from tests.people import fresh_rate_limits  # noqa: F401 - every test starts with empty counters
+
+# ada, bob and eve, the API client, the live hub's listeners; every test starts with empty
+# rate-limit counters and a fast password hasher.
+from tests.people import (  # noqa: F401
+    ada,
+    api,
+    bob,
+    eve,
+    fast_password_hashing,
+    fresh_rate_limits,
+    listen,
+)
 from tests.services import (
     POSTGRES_TEST_URL,
     REDIS_TEST_URL,
@@ -162,4 +173,3 @@ def chromium():
         )
         yield browser
         browser.close()
-

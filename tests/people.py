@@ -1,6 +1,6 @@
 """
-People for the messaging and API tests: ada and bob talk, eve is the third user who must
-never see what they say. Import the fixtures into a conftest.py to use them.
+People for the tests: ada and bob talk, eve is the third user who must never see what they
+say. tests/conftest.py gives these fixtures to every test.
 """
 
 import pytest
@@ -75,6 +75,7 @@ class GroupListener:
 
         from retrosocial import live
 
+        self.group = group
         self.frames: queue.Queue = queue.Queue()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -108,14 +109,17 @@ class GroupListener:
 
         return json.loads(self.frames.get(timeout=timeout)["text"])
 
-    def nothing_waiting(self) -> bool:
-        import queue
+    def got_nothing(self) -> bool:
+        """Whether nothing has come to this topic so far: a marker published to it now, the way
+        the site publishes, must be the first frame that arrives. (Waiting a while for nothing
+        to arrive would pass on a machine too slow to have delivered it yet.)"""
+        import uuid
 
-        try:
-            self.frames.get(timeout=0.2)
-        except queue.Empty:
-            return True
-        return False
+        from retrosocial import live
+
+        marker = {"type": "test-marker", "marker": uuid.uuid4().hex}
+        live.publish(marker, self.group)
+        return self.receive() == marker
 
 
 @pytest.fixture

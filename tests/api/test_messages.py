@@ -23,7 +23,7 @@ class TestSendMessage:
         expected = response.json()  # the socket's frame is the message as the API returns it
         assert inboxes["ada"].receive() == expected
         assert inboxes["bob"].receive() == expected
-        assert inboxes["eve"].nothing_waiting()
+        assert inboxes["eve"].got_nothing()
 
     def test_to_yourself_is_a_400_and_nothing_saved(self, api, ada):
         response = api(ada).post("/api/messages/ada", {"text": "me"}, format="json")

@@ -48,14 +48,14 @@ class TestMessageCreate:
         feed = listen("feed")
         with django_capture_on_commit_callbacks() as callbacks:
             message = message_create(sender=ada, recipient=bob, text="psst")
-            assert bob_inbox.nothing_waiting()  # nothing goes out before the commit
+            assert bob_inbox.got_nothing()  # nothing goes out before the commit
         for callback in callbacks:
             callback()
         expected = message_payload(message)
         assert ada_inbox.receive() == expected
         assert bob_inbox.receive() == expected
-        assert eve_inbox.nothing_waiting()
-        assert feed.nothing_waiting()
+        assert eve_inbox.got_nothing()
+        assert feed.got_nothing()
 
     def test_a_rolled_back_message_is_never_delivered(self, ada, bob, listen):
         bob_inbox = listen(inbox_group(bob.pk))
@@ -63,7 +63,7 @@ class TestMessageCreate:
             message_create(sender=ada, recipient=bob, text="never mind")
             raise RuntimeError("rolled back")
         assert not Message.objects.exists()
-        assert bob_inbox.nothing_waiting()
+        assert bob_inbox.got_nothing()
 
 
 @pytest.mark.django_db

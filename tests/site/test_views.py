@@ -4,13 +4,7 @@ from django.urls import reverse
 
 from posts.models import Post
 from posts.views import POSTS_PER_PAGE
-
-PASSWORD = "a-long-pass-phrase-42"
-
-
-@pytest.fixture
-def ada(db):
-    return User.objects.create_user("ada", password=PASSWORD)
+from tests.live import PASSWORD
 
 
 @pytest.fixture
@@ -165,11 +159,13 @@ class TestPosting:
         }
 
     def test_nothing_is_broadcast_when_the_post_is_refused(
-        self, ada_client, django_capture_on_commit_callbacks
+        self, ada_client, listen, django_capture_on_commit_callbacks
     ):
-        with django_capture_on_commit_callbacks() as callbacks:
+        feed = listen("feed")
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
             ada_client.post("/", {"text": ""})
         assert callbacks == []
+        assert feed.got_nothing()  # not sent straight away either
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test test-postgres lint bench chaos soak lighthouse clean
+.PHONY: help install run test test-postgres lint bench chaos soak lighthouse pictures course clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,13 @@ soak: install ## 1,000 live sockets held 60 s while posting: drops, losses, daph
 
 lighthouse: install ## Lighthouse's four scores for every public page (installs lighthouse from npm the first time)
 	$(PY) bench/lighthouse.py $(LIGHTHOUSE_ARGS)
+
+# PICTURES_ARGS: e.g. --week 4, or --check to compare with lessons/pictures/ instead of writing.
+pictures: install ## take the lessons' pictures from the checkpoints into lessons/pictures/ (Chromium, a few minutes)
+	$(PY) course/pictures.py $(PICTURES_ARGS)
+
+course: install ## build the lessons into a static site in build/course/ (strict: a broken link or picture fails)
+	$(PY) course/site.py
 
 clean: ## remove the virtual environment and generated files
 	rm -rf $(VENV) staticfiles .pytest_cache

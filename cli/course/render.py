@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cli.course.lesson import FENCE, parse_info
 
+IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def picture_names(line: str) -> str:
+    """A Markdown image as a line a terminal can show: the picture's file and its alt text
+    (`retro lesson open` shows the picture itself)."""
+    return IMAGE.sub(
+        lambda image: f"\\[picture: {Path(image.group(2)).name} — {image.group(1)}\\]", line
+    )
+
 
 def listing_titles(markdown: str) -> str:
-    """Put each listing's file name above its code block, where a terminal reader sees it."""
+    """Put each listing's file name above its code block, where a terminal reader sees it, and
+    name each picture where it stands."""
     lines, out, fence = markdown.split("\n"), [], None
     for line in lines:
         if fence is None:
+            line = picture_names(line)
             opening = FENCE.match(line)
             if opening:
                 fence = opening.group(1)

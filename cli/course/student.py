@@ -98,6 +98,7 @@ def lesson_show(
 
     In a terminal a long lesson is paged: $PAGER if set, else less (with LESS=-FRX unless LESS
     is set: colours kept, and short text printed without paging). Piped, it is printed as is.
+    A picture is named where it stands, with what it shows: `retro lesson open` shows it.
     """
     from cli import output
     from cli.course import lesson as lessons

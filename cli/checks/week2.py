@@ -181,43 +181,6 @@ def anonymous_post(session: Session) -> tuple[str, httpx.Response]:
 
 @check(
     2,
-    "login-url",
-    "someone who must log in is sent to the log-in page",
-    (2, "An app for accounts"),
-    needs=["w2.post"],
-)
-def sent_to_login(session: Session):
-    """Where the site sends a visitor who must log in: the answer to a post made without
-    being logged in when it is a redirect, else where LOGIN_URL points (what @login_required
-    and redirect_to_login use)."""
-    action, response = anonymous_post(session)
-    if response.status_code >= 500:
-        raise CheckFailed(
-            f"a post from someone not logged in sent to log in (or refused), at {action}",
-            describe(response),
-            server_error_hint(response),
-        )
-    visitor = Visitor(session.dev_server())
-    if response.is_redirect:
-        target = visitor.local(urljoin(str(response.url), response.headers.get("location", "/")))
-        how = f"a post to {action} when logged out redirects to {target}"
-    else:
-        target = str(session.facts().get("login_url") or "")
-        how = f"LOGIN_URL is {target}"
-        if not target.startswith("/"):
-            raise CheckFailed("LOGIN_URL to name your log-in page", target, LOGIN_URL_HINT)
-    landing = visitor.follow(visitor.get(target))
-    if landing.status_code != 200 or not is_login_form(Page(landing.text)):
-        raise CheckFailed(
-            "someone who must log in sent to your log-in page",
-            f"{how}: {describe(landing)}",
-            LOGIN_URL_HINT,
-        )
-    return [f"{how}: the log-in form"]
-
-
-@check(
-    2,
     "model",
     "a model for posts: an author and a text",
     (2, "Post model"),
@@ -335,6 +298,43 @@ def anonymous_cannot_post(session: Session):
             server_error_hint(response),
         )
     return [f"POST {action} when logged out: {describe(response)}"]
+
+
+@check(
+    2,
+    "login-url",
+    "someone who must log in is sent to the log-in page",
+    (2, "An app for accounts"),
+    needs=["w2.post"],
+)
+def sent_to_login(session: Session):
+    """Where the site sends a visitor who must log in: the answer to a post made without
+    being logged in when it is a redirect, else where LOGIN_URL points (what @login_required
+    and redirect_to_login use)."""
+    action, response = anonymous_post(session)
+    if response.status_code >= 500:
+        raise CheckFailed(
+            f"a post from someone not logged in sent to log in (or refused), at {action}",
+            describe(response),
+            server_error_hint(response),
+        )
+    visitor = Visitor(session.dev_server())
+    if response.is_redirect:
+        target = visitor.local(urljoin(str(response.url), response.headers.get("location", "/")))
+        how = f"a post to {action} when logged out redirects to {target}"
+    else:
+        target = str(session.facts().get("login_url") or "")
+        how = f"LOGIN_URL is {target}"
+        if not target.startswith("/"):
+            raise CheckFailed("LOGIN_URL to name your log-in page", target, LOGIN_URL_HINT)
+    landing = visitor.follow(visitor.get(target))
+    if landing.status_code != 200 or not is_login_form(Page(landing.text)):
+        raise CheckFailed(
+            "someone who must log in sent to your log-in page",
+            f"{how}: {describe(landing)}",
+            LOGIN_URL_HINT,
+        )
+    return [f"{how}: the log-in form"]
 
 
 @check(

@@ -148,3 +148,15 @@ def checkpoint_results(check_runs) -> dict[int, dict]:
 def scratch():
     with tempfile.TemporaryDirectory(prefix="retro-course-") as folder:
         yield Path(folder)
+
+
+# The first test that needs the shared course jobs waits for all of them (every checkpoint's
+# checks and every week's replay, three at a time): more than pytest's default limit on a busy
+# machine. Each job has limits of its own (the checks' timeout, each command's).
+COURSE_JOBS_TIMEOUT = 1500
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if {"course_jobs", "replays", "check_runs"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.timeout(COURSE_JOBS_TIMEOUT))

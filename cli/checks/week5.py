@@ -7,7 +7,7 @@ import uuid
 from cli.checks import CheckFailed, check
 from cli.checks.page import Page
 from cli.checks.session import Session
-from cli.checks.web import Visitor, describe, login
+from cli.checks.web import Visitor, describe, login, open_websocket
 from cli.checks.week4 import receive_text, socket_url
 
 MESSAGE_WORDS = r"\bmessages?\b|\binbox\b"
@@ -158,15 +158,9 @@ def inbox_socket(session: Session):
 
     def socket_of(browser: Visitor):
         cookie = "; ".join(f"{name}={value}" for name, value in browser.client.cookies.items())
-        try:
-            return websocket.create_connection(
-                socket_url(server, INBOX_SOCKET), timeout=5, origin=server.base_url, cookie=cookie
-            )
-        except (OSError, websocket.WebSocketException) as error:
-            raise CheckFailed(
-                "a logged-in page's socket to /ws/inbox accepted",
-                f"{type(error).__name__}: {error}",
-            ) from None
+        return open_websocket(
+            server, INBOX_SOCKET, "a logged-in page's socket to /ws/inbox accepted", cookie=cookie
+        )
 
     try:
         anonymous = websocket.create_connection(

@@ -151,15 +151,18 @@ def week_box(week: model.Week, repo_url: str) -> list[str]:
 
 
 def index_page(course: model.Course, parsed: dict[int, lessons.Lesson], repo_url: str) -> str:
-    rows = [
-        "| Week | | Steps | Checkpoint branch |",
-        "| --- | --- | --- | --- |",
-    ]
+    weeks = []
     for week in course.weeks:
-        rows.append(
-            f"| {week.number} | [{week.title}]({page_name(week)}) — {week.summary} "
-            f"| {len(parsed[week.number].steps)} | {branch_link(week, repo_url)} |"
-        )
+        steps = len(parsed[week.number].steps)
+        weeks += [
+            f"### [Week {week.number} · {week.title}]({page_name(week)})",
+            "",
+            week.summary,
+            "",
+            f"{steps} steps · checkpoint branch {branch_link(week, repo_url)} · "
+            f"`retro check {week.number}`",
+            "",
+        ]
     return "\n".join(
         [
             f"# {course.title}",
@@ -167,8 +170,6 @@ def index_page(course: model.Course, parsed: dict[int, lessons.Lesson], repo_url
             f"**{course.subtitle}.** One lesson a week, each ending at a checkpoint: the whole "
             "project as it should be at the end of that week, a branch of its own, and "
             "`retro check N` to compare yours with it.",
-            "",
-            *rows,
             "",
             "Each lesson is also in your terminal, and this site opens from there at any step:",
             "",
@@ -185,6 +186,7 @@ def index_page(course: model.Course, parsed: dict[int, lessons.Lesson], repo_url
             "The pictures in each checkpoint box were taken from that week's checkpoint itself, "
             "so they show what your site should look like when the week is done.",
             "",
+            *weeks,
         ]
     )
 

@@ -137,17 +137,6 @@ class Background:
                 return line
         raise AssertionError(f"no {text!r} on stderr in {timeout}s:\n{''.join(self.stderr_lines)}")
 
-    def no_more_lines(self, wait: float) -> list[str]:
-        """Lines that arrive on stdout within `wait` seconds (expected: none)."""
-        extra = []
-        deadline = time.monotonic() + wait
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                extra.append(self.stdout.get(timeout=left))
-            except queue.Empty:
-                break
-        return extra
-
     def interrupt(self, timeout: float = 10) -> int:
         """Ctrl-C, as at a terminal; returns the exit status."""
         self.process.send_signal(signal.SIGINT)

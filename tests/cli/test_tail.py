@@ -29,7 +29,10 @@ def test_tail_json_receives_posts_from_other_clients(cli_server, person):
         assert f"{writer.username}: from another terminal" in first
         assert "from a browser" in human.next_line()
 
-        assert tail.no_more_lines(0.5) == []
+        # Nothing else came: the next post is the next line of each.
+        last = writer.ok("post", "the last one", "--json").json()
+        assert tail.next_json() == last
+        assert f"#{last['id']} " in human.next_line()
         assert tail.interrupt() == 0
         assert human.interrupt() == 0
         assert "Stopped." in "".join(tail.all_stderr())
@@ -56,7 +59,8 @@ def test_tail_messages_shows_my_direct_messages(person):
         assert tail.next_json() == sent
         post = friend.ok("post", "and a post", "--json").json()
         assert tail.next_json() == post
-        assert tail.no_more_lines(0.5) == []
+        last = friend.ok("post", "the last one", "--json").json()
+        assert tail.next_json() == last  # nothing else came in between
         assert tail.interrupt() == 0
 
 
@@ -94,7 +98,8 @@ def test_tail_survives_a_server_restart_printing_every_post_once(
         # (Fetching a conversation through the API marks it read, so compare without `read`.)
         messages = [(m["id"], m["text"]) for m in received if "sender" in m]
         assert messages == [(message["id"], "while down")]
-        assert tail.no_more_lines(1.0) == []
+        last = writer.ok("post", "the last one", "--json").json()
+        assert tail.next_json(timeout=30) == last  # and nothing twice before it
         tail.wait_stderr("Reconnected")
         assert tail.interrupt() == 0
 
@@ -118,7 +123,8 @@ def test_tail_notices_a_gap_and_prints_the_missing_post_before_the_next(
         unseen = via_other.ok("post", "made on the other process", "--json").json()
         seen = writer.ok("post", "made on the followed one", "--json").json()
         assert [tail.next_json(timeout=30), tail.next_json(timeout=30)] == [unseen, seen]
-        assert tail.no_more_lines(1.0) == []
+        last = writer.ok("post", "the last one", "--json").json()
+        assert tail.next_json(timeout=30) == last  # and nothing twice before it
         assert tail.interrupt() == 0
 
 
@@ -150,7 +156,8 @@ def test_tail_catches_up_on_a_resync_after_redis_comes_back(
         received = [tail.next_json(timeout=60) for _ in range(4)]
         assert [item for item in received if "author" in item] == during
         assert [item for item in received if "sender" in item] == [message]
-        assert tail.no_more_lines(1.0) == []
+        last = writer.ok("post", "the last one", "--json").json()
+        assert tail.next_json(timeout=30) == last  # and nothing twice before it
         assert "lost" not in "".join(tail.all_stderr())  # the socket never dropped
         assert tail.interrupt() == 0
 

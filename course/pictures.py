@@ -583,7 +583,8 @@ def take(weeks: list[int], out: Path, *, browser_only: bool = False, say=print) 
 
 # Comparing a picture taken now with the one in the lessons.
 
-CLOCK = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?")
+# rich writes a space between two words of a line as &#160;.
+CLOCK = re.compile(r"\d{4}-\d\d-\d\d(?: |&#160;)\d\d:\d\d(:\d\d)?")
 
 
 def changed_fraction(old: Path, new: Path) -> float:

@@ -82,11 +82,11 @@ class TestCompare:
 
     def test_terminal_pictures_differ_by_their_text_not_the_clock(self, tmp_path):
         old, new = tmp_path / "old.svg", tmp_path / "new.svg"
-        old.write_text("<text>#4 2026-11-26 17:25:16 grace: hi</text>")
-        new.write_text("<text>#4 2026-12-01 08:00:01 grace: hi</text>")
+        old.write_text("<text>#4 2026-11-26&#160;17:25:16 grace: hi</text>")
+        new.write_text("<text>#4 2026-12-01&#160;08:00:01 grace: hi</text>")
         picture = pictures.Picture(6, "week-6-tail.svg", "")
         assert pictures.compare(picture, old, new) is None
-        new.write_text("<text>#4 2026-12-01 08:00:01 grace: hello</text>")
+        new.write_text("<text>#4 2026-12-01&#160;08:00:01 grace: hello</text>")
         assert "week 6, week-6-tail.svg: the terminal output changed" in pictures.compare(
             picture, old, new
         )

@@ -625,6 +625,27 @@ def compare(picture: Picture, committed: Path, taken: Path) -> str | None:
     return None
 
 
+def keep_unchanged(taken: list[Path], out: Path) -> list[Path]:
+    """Copy the pictures just taken into `out`, except those that look the same as the ones
+    there already (no pixel changed, or the same terminal text): a picture's file changes only
+    when what it shows does. Returns the pictures written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in taken:
+        target = out / path.name
+        if target.is_file():
+            same = (
+                changed_fraction(target, path) == 0
+                if path.suffix == ".png"
+                else svg_text(target) == svg_text(path)
+            )
+            if same:
+                continue
+        shutil.copyfile(path, target)
+        written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Take the course's pictures from the checkpoints (lessons/pictures/)."
@@ -645,8 +666,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not options.check:
             out = options.out or PICTURES_DIR
-            written = take(weeks, out, browser_only=options.browser_only)
-            print(f"{len(written)} pictures in {out} ({time.monotonic() - started:.0f} s)")
+            with tempfile.TemporaryDirectory(prefix="retro-pictures-") as folder:
+                taken = take(weeks, Path(folder), browser_only=options.browser_only)
+                changed = keep_unchanged(taken, out)
+            print(
+                f"{len(taken)} pictures in {out}, {len(changed)} of them changed "
+                f"({time.monotonic() - started:.0f} s)"
+            )
             return 0
         with tempfile.TemporaryDirectory(prefix="retro-pictures-check-") as folder:
             take(weeks, Path(folder), browser_only=options.browser_only)

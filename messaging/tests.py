@@ -6,12 +6,12 @@ from rest_framework.authtoken.models import Token
 
 from messaging.models import Message
 from messaging.services import message_create
-from posts.tests import FAST_HASHER, PLAIN_STATIC
+from posts.tests import FAST_HASHER, ISOLATED, PLAIN_STATIC
 
 SECRET = "Lunch at noon? Don't tell Eve."
 
 
-@override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC)
+@override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC, **ISOLATED)
 class PrivacyTests(TestCase):
     """A message reaches its two participants and nobody else."""
 
@@ -51,6 +51,7 @@ class PrivacyTests(TestCase):
         self.assertRedirects(response, f"{reverse('login')}?next={reverse('inbox')}")
 
 
+@override_settings(**ISOLATED)
 class SendingTests(TestCase):
     @classmethod
     def setUpTestData(cls):

@@ -15,11 +15,17 @@ PLAIN_STATIC = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Tests keep their sockets in this process, whatever REDIS_URL the terminal has.
-IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Tests keep everything in their own process, whatever the terminal exports (REDIS_URL from
+# week 4): sockets in the in-memory channel layer, no Redis for live delivery, counters in a
+# local cache. Nothing a test does reaches a real Redis, or the pages of a server using it.
+ISOLATED = {
+    "CHANNEL_LAYERS": {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    "REDIS_URL": "",
+}
 
 
-@override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC)
+@override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC, **ISOLATED)
 class HomePageTests(TestCase):
     def setUp(self):
         self.ada = get_user_model().objects.create_user("ada", password="a-long-pass-phrase")
@@ -54,7 +60,7 @@ class HomePageTests(TestCase):
         self.assertContains(response, "&lt;script&gt;alert(1)&lt;/script&gt;")
 
 
-@override_settings(CHANNEL_LAYERS=IN_MEMORY_LAYER)
+@override_settings(**ISOLATED)
 class PostCreateTests(TestCase):
     async def test_a_new_post_reaches_an_open_feed_socket_once_it_is_committed(self):
         socket = WebsocketCommunicator(FeedConsumer.as_asgi(), "/ws/feed")

@@ -5,12 +5,12 @@ from django.urls import reverse
 
 from messaging.models import Message
 from messaging.services import message_create
-from posts.tests import FAST_HASHER, PLAIN_STATIC
+from posts.tests import FAST_HASHER, ISOLATED, PLAIN_STATIC
 
 SECRET = "Lunch at noon? Don't tell Eve."
 
 
-@override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC)
+@override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC, **ISOLATED)
 class PrivacyTests(TestCase):
     """A message reaches its two participants and nobody else."""
 
@@ -43,6 +43,7 @@ class PrivacyTests(TestCase):
         self.assertRedirects(response, f"{reverse('login')}?next={reverse('inbox')}")
 
 
+@override_settings(**ISOLATED)
 class SendingTests(TestCase):
     @classmethod
     def setUpTestData(cls):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -270,6 +271,23 @@ def check(
         )
 
 
+def kept_copy(root: Path, rel: str) -> Path:
+    """Where `retro lesson get` keeps a student's file it replaces: retro's own folder, one
+    folder per project and per second, never an existing file."""
+    import hashlib
+    from datetime import datetime
+
+    from cli.config import config_dir
+
+    project = f"{root.name}-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}"
+    folder = config_dir() / "kept" / project / datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, number = folder / rel, 2
+    while path.exists():
+        path = folder.with_name(f"{folder.name}-{number}") / rel
+        number += 1
+    return path
+
+
 @lesson_app.command(
     "get",
     epilog=examples(
@@ -300,8 +318,9 @@ def lesson_get(
 
     Some steps give a whole file (infrastructure rather than the week's idea) and a tour of
     it; this writes that file exactly as the lesson shows it. A file of yours that it replaces,
-    and that differs, is kept next to it first as FILE.orig (FILE.orig.2, … when that exists):
-    nothing of yours is lost. A file that is already the same is left alone.
+    and that differs, is kept first outside the project, in retro's own folder (the path is
+    printed), so nothing of yours is lost and nothing extra lands in your project or in git.
+    A file that is already the same is left alone.
     """
     from cli import output
     from cli.course import lesson as lessons
@@ -354,13 +373,10 @@ def lesson_get(
             continue
         kept = ""
         if target.exists():
-            backup = target.with_name(target.name + ".orig")
-            number = 2
-            while backup.exists():
-                backup = target.with_name(f"{target.name}.orig.{number}")
-                number += 1
-            target.rename(backup)
-            kept = f" (yours is kept as {backup.relative_to(root).as_posix()})"
+            backup = kept_copy(root, block.path)
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target, backup)
+            kept = f" (yours is kept as {backup})"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(new)
         output.status(f"  + {block.path}, step {block.step}{kept}")

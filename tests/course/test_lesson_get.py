@@ -5,11 +5,14 @@ project exactly as the lesson shows them, and nothing of the student's is lost o
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from cli.course import lesson as lessons
+from tests.checkpoints import COURSE, copy_checkpoint
 from tests.cli.helpers import Retro
-from tests.course.test_commands import COURSE, copy_checkpoint
 
 WEEK = COURSE.week(6)
 LESSON = lessons.parse(COURSE.lesson_path(WEEK))
@@ -37,18 +40,24 @@ def test_it_writes_the_lessons_file_and_keeps_the_students_own(retro: Retro, tmp
     # The same again changes nothing and says so.
     again = retro("lesson", "get", "6", "retrosocial/live.py", "--path", str(project))
     assert again.returncode == 0 and "already the same" in again.stderr
-    assert not (project / "retrosocial" / "live.py.orig").exists()
-    # A file of the student's that differs is kept, twice over if need be.
+    # A file of the student's that differs is kept outside the project, twice over if need be.
     (project / "api").mkdir()
     (project / "api" / "throttles.py").write_text("# mine, first try\n")
-    retro("lesson", "get", "6", "api/throttles.py", "--step", "2", "--path", str(project))
+    first = retro("lesson", "get", "6", "api/throttles.py", "--step", "2", "--path", str(project))
     (project / "api" / "throttles.py").write_text("# mine, second try\n")
     run = retro("lesson", "get", "6", "api/throttles.py", "--step", "8", "--path", str(project))
     assert run.returncode == 0, run
-    assert (project / "api" / "throttles.py.orig").read_text() == "# mine, first try\n"
-    assert (project / "api" / "throttles.py.orig.2").read_text() == "# mine, second try\n"
+    kept = [kept_path(first.stderr), kept_path(run.stderr)]
+    assert [path.read_text() for path in kept] == ["# mine, first try\n", "# mine, second try\n"]
+    assert all(retro.config_dir in path.parents for path in kept)
     assert (project / "api" / "throttles.py").read_text() == given("api/throttles.py", 8)
     assert (project / "posts" / "services.py").read_text() == mine
+    # Nothing but the lesson's files was added to the project.
+    assert sorted(p.name for p in (project / "api").iterdir()) == ["throttles.py"]
+
+
+def kept_path(stderr: str) -> Path:
+    return Path(re.search(r"yours is kept as (\S+)\)", stderr).group(1))
 
 
 def test_bad_requests_say_what_to_do_and_touch_nothing(retro: Retro, tmp_path):

@@ -39,25 +39,25 @@ def read_password(from_stdin: bool, *, confirm: bool) -> str:
 
 def signup(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
     """Create an account on the site and log in to it."""
-    from cli import config, output
+    from cli import api, config, output
     from cli.client import Client
 
     password = read_password(password_stdin, confirm=True)
     with Client.for_server(ctx.obj.get("server")) as client:
-        answer = client.post("/api/auth/signup", {"username": username, "password": password})
+        answer = api.signup(client, username, password)
         config.save_token(client.server, answer["username"], answer["token"])
         output.result(f"Signed up as {answer['username']} on {client.server}; you are logged in.")
 
 
 def login(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
     """Log in and save an API token for this server."""
-    from cli import config, output
+    from cli import api, config, output
     from cli.client import Client
 
     password = read_password(password_stdin, confirm=False)
     with Client.for_server(ctx.obj.get("server")) as client:
         try:
-            answer = client.post("/api/auth/token", {"username": username, "password": password})
+            answer = api.token(client, username, password)
         except CLIError as error:
             if error.code == ExitCode.INVALID and "credentials" in error.message:
                 raise CLIError(
@@ -70,7 +70,7 @@ def login(ctx: typer.Context, username: Username, password_stdin: PasswordStdin 
 
 def logout(ctx: typer.Context) -> None:
     """Log out: revoke the token on the server and forget it here."""
-    from cli import config, output
+    from cli import api, config, output
     from cli.client import Client
 
     with Client.for_server(ctx.obj.get("server")) as client:
@@ -78,7 +78,7 @@ def logout(ctx: typer.Context) -> None:
             output.status(f"Not logged in to {client.server}; nothing to do.")
             return
         try:
-            client.delete("/api/auth/token")
+            api.revoke_token(client)
         except CLIError as error:
             if error.code != ExitCode.AUTH:
                 raise  # keep the token so that logging out can be tried again
@@ -89,11 +89,11 @@ def logout(ctx: typer.Context) -> None:
 
 def whoami(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show who you are logged in as, on which server."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
-        me = client.get("/api/me")
+        me = api.me(client)
         if json:
             output.print_json({**me, "server": client.server})
             return

@@ -1,5 +1,6 @@
 """
-The one client of the RetroSocial REST API (/api/, see the README) that every command uses.
+The one HTTP client of the RetroSocial REST API (/api/, see the README): cli/api.py, which
+knows the endpoints, sends every request through it.
 
 It sends `Authorization: Token <key>` when logged in and turns every failure into a CLIError
 with a plain sentence and its exit status:
@@ -27,7 +28,8 @@ from typing import Any
 import httpx
 
 from cli import config
-from cli.errors import CLIError, ExitCode
+from cli.api import PAGE_LIMIT, authorization
+from cli.errors import CLIError, ExitCode, connection_failure
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 # A post or message whose connection broke after it was sent is sent again this many times,
@@ -46,7 +48,7 @@ class Client:
         self.username = username
         headers = {"Accept": "application/json", "User-Agent": "retro-cli"}
         if token:
-            headers["Authorization"] = f"Token {token}"
+            headers["Authorization"] = authorization(token)
         self.http = httpx.Client(base_url=server, headers=headers, timeout=TIMEOUT)
 
     @classmethod
@@ -107,7 +109,7 @@ class Client:
             ) from None
         except httpx.TransportError as error:
             raise CLIError(
-                f"cannot reach the server at {self.server}: {_reason(error)}",
+                f"cannot reach the server at {self.server}: {connection_failure(error)}",
                 ExitCode.UNREACHABLE,
                 hint="is it running? pick another with --server URL",
             ) from None
@@ -140,7 +142,7 @@ class Client:
     ) -> Iterator[dict]:
         """The `results` of a list endpoint, following `next` links, at most `limit` of them."""
         if limit is not None:
-            params.setdefault("page_size", max(1, min(limit, 200)))
+            params.setdefault("page_size", max(1, min(limit, PAGE_LIMIT)))
         answer = self.get(path, not_found=not_found, **params)
         count = 0
         while True:
@@ -236,12 +238,3 @@ def _decode(response: httpx.Response, quiet: bool = False) -> Any:
             f"{response.url} did not answer with JSON (HTTP {response.status_code})",
             hint="is this a RetroSocial server?",
         ) from None
-
-
-def _reason(error: httpx.TransportError) -> str:
-    text = str(error)
-    if "refused" in text.lower():
-        return "connection refused"
-    if isinstance(error, httpx.ConnectError):
-        return text.rsplit("] ", 1)[-1] or "could not connect"
-    return text or type(error).__name__

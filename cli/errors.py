@@ -36,3 +36,16 @@ class CLIError(Exception):
         self.message = message
         self.code = code
         self.hint = hint
+
+
+def connection_failure(error: BaseException) -> str:
+    """Why a connection to the server failed, in a few words: `connection refused`, `the server
+    went away`, or the error's own message without its `[Errno N]`."""
+    text = str(error)
+    if isinstance(error, ConnectionRefusedError) or "refused" in text.lower():
+        return "connection refused"
+    if isinstance(error, ConnectionResetError) or (
+        type(error).__name__ == "WebSocketConnectionClosedException"
+    ):
+        return "the server went away"
+    return text.rsplit("] ", 1)[-1] or type(error).__name__

@@ -12,12 +12,6 @@ from cli.posts import text_argument
 User = Annotated[str, typer.Argument(help="The other person's username.", show_default=False)]
 
 
-def _path(username: str) -> str:
-    from urllib.parse import quote
-
-    return f"/api/messages/{quote(username, safe='')}"
-
-
 def message(
     ctx: typer.Context,
     user: User,
@@ -28,15 +22,12 @@ def message(
     json: JsonOption = False,
 ) -> None:
     """Send a direct message to USER."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     body = text_argument(text)
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
-        sent = client.post(
-            _path(user), {"text": body}, not_found=f"no user named {user!r} on {client.server}",
-            idempotent=True,
-        )
+        sent = api.send_message(client, user, body)
     if json:
         output.print_json(sent)
     else:
@@ -45,11 +36,11 @@ def message(
 
 def inbox(ctx: typer.Context, json: JsonOption = False) -> None:
     """Your conversations, the most recent first, with how many messages are unread."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
-        conversations = list(client.pages("/api/messages"))
+        conversations = list(api.conversations(client))
     if json:
         output.print_json(conversations)
         return
@@ -78,12 +69,11 @@ def conversation(
     json: JsonOption = False,
 ) -> None:
     """The latest messages between you and USER, oldest first, as a chat reads."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
-        unknown = f"no user named {user!r} on {client.server}"
-        latest = list(client.pages(_path(user), limit=limit, not_found=unknown))  # newest first
+        latest = list(api.conversation(client, user, limit))  # newest first
     latest.reverse()
     if json:
         output.print_json(latest)

@@ -72,6 +72,26 @@ def print_json_line(data: Any) -> None:
     sys.stdout.flush()
 
 
+def live_item(kind: str, item: dict, *, as_json: bool = False) -> None:
+    """A post or a direct message as `retro tail` shows it, on one line however wide:
+    `#12 2026-05-01 14:03:07 ada: hello`, or `✉ ada → bob: hi` for a message; with `as_json`,
+    a line of JSON Lines."""
+    from rich.text import Text
+
+    if as_json:
+        print_json_line(item)
+        return
+    line = Text()
+    line.append(f"#{item['id']} ", style="dim")
+    line.append(when(item.get("created"), seconds=True) + " ", style="dim")
+    if kind == "message":
+        line.append(f"✉ {item['sender']} → {item['recipient']}", style="bold magenta")
+    else:
+        line.append(item["author"], style="bold cyan")
+    line.append(": " + item["text"])
+    stdout().print(line, soft_wrap=True)
+
+
 def table(columns: list[str], rows: list[list[Any]], *, empty: str = "Nothing yet.") -> None:
     """A rich table on standard output; every cell is shown literally."""
     from rich.table import Table

@@ -36,12 +36,12 @@ def post(
     json: JsonOption = False,
 ) -> None:
     """Post to the public feed."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     body = text_argument(text)
     with Client.for_server(ctx.obj.get("server"), login=True) as client:
-        created = client.post("/api/posts", {"text": body}, idempotent=True)
+        created = api.post(client, body)
     if json:
         output.print_json(created)
     else:
@@ -50,11 +50,11 @@ def post(
 
 def feed(ctx: typer.Context, limit: Limit = 20, json: JsonOption = False) -> None:
     """Show the newest posts of the public feed."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     with Client.for_server(ctx.obj.get("server")) as client:
-        posts = list(client.pages("/api/posts", limit=limit))
+        posts = list(api.feed(client, limit))
     if json:
         output.print_json(posts)
         return

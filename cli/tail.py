@@ -5,10 +5,10 @@ Each stream is a websocket (/ws/feed, /ws/inbox) kept open by a thread of its ow
 the live protocol of the README ("Live delivery"). When the connection drops (or the server
 closes it with 4000), the thread says so on standard error and reconnects with exponential
 backoff and full jitter; after every (re)connect, on every `{"type": "resync"}` frame and when
-an item's id jumps past the next one, it fetches through the API what it missed
-(`GET /api/posts?after=ID`, `GET /api/inbox?after=ID`), so the output has every item exactly
-once. A close with 4401 (token revoked, password changed) ends tail with an error. The main
-thread does all the printing. Ctrl-C stops with status 0.
+an item's id jumps past the next one, it fetches through the API what it missed (the items
+after the last id it has shown), so the output has every item exactly once. A close with 4401
+(token revoked, password changed) ends tail with an error. The main thread does all the
+printing (cli/output.py's `live_item`). Ctrl-C stops with status 0.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.errors import CLIError, ExitCode
+from cli import api
+from cli.errors import CLIError, ExitCode, connection_failure
 from cli.output import examples
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class Stream:
         self.client = client
         self.events = events
         self.stopping = stopping
-        self.ws_url = websocket_url(client.server) + self.path
+        self.ws_url = api.socket_url(client.server, self.path)
         self.last_id = 0  # the highest id shown
         self.confirmed = 0  # every item up to this id has been shown
         self.seen: set[int] = set()
@@ -99,14 +100,15 @@ class Stream:
             raise self._refused(error.status_code) from None
         except (OSError, websocket.WebSocketException) as error:
             raise CLIError(
-                f"cannot reach the server at {self.ws_url}: {_reason(error)}", ExitCode.UNREACHABLE
+                f"cannot reach the server at {self.ws_url}: {connection_failure(error)}",
+                ExitCode.UNREACHABLE,
             ) from None
         ws.settimeout(IDLE_TIMEOUT)
         self.ws = ws
         try:
             self._catch_up()
         except BaseException:
-            self._close()
+            self.close()
             raise
 
     def _catch_up(self) -> None:
@@ -130,7 +132,8 @@ class Stream:
             f"{self.ws_url} refused the connection (HTTP {status})", ExitCode.UNREACHABLE
         )
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the socket, if open (the thread then reconnects unless it is stopping)."""
         ws, self.ws = self.ws, None
         if ws is not None:
             ws.shutdown()
@@ -161,13 +164,13 @@ class Stream:
             except websocket.WebSocketTimeoutException:
                 opcode, reason = None, f"no word from the server in {IDLE_TIMEOUT:.0f} s"
             except (OSError, websocket.WebSocketException) as error:
-                opcode, reason = None, _reason(error)
+                opcode, reason = None, connection_failure(error)
             else:
                 reason = "the server closed it"
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 if code == CLOSE_CREDENTIALS:
-                    self._close()
+                    self.close()
                     self.events.put(("fatal", self.kind, CLIError(
                         f"{self.ws_url} was closed because its credentials ended",
                         ExitCode.AUTH,
@@ -177,14 +180,14 @@ class Stream:
                 reason = f"the server closed it ({code})" if code else reason
                 opcode = None
             if opcode is None:
-                self._close()
+                self.close()
                 if not self.stopping.is_set():
                     self._status(f"Connection to {self.ws_url} lost ({reason}); reconnecting…")
                 continue
             try:
                 self._frame(data)
             except CLIError as error:  # a catch-up failed: reconnect, which catches up again
-                self._close()
+                self.close()
                 self._status(f"Catching up failed ({error.message}); reconnecting…")
 
     def _frame(self, data: bytes) -> None:
@@ -233,50 +236,33 @@ class Stream:
 
 class FeedStream(Stream):
     kind = "post"
-    path = "/ws/feed"
+    path = api.FEED_SOCKET
 
     def latest(self, count: int) -> list[dict]:
-        newest = self.client.get("/api/posts", page_size=max(count, 1))["results"]
+        newest = api.newest_posts(self.client, count)
         if newest:
             self.confirmed = self.last_id = max(post["id"] for post in newest)
         return list(reversed(newest[:count]))
 
     def missed(self, after: int) -> list[dict]:
-        return list(self.client.pages("/api/posts", after=after, page_size=200))
+        return api.posts_after(self.client, after)
 
 
 class InboxStream(Stream):
     kind = "message"
-    path = "/ws/inbox"
+    path = api.INBOX_SOCKET
 
     def headers(self) -> list[str]:
-        return [f"Authorization: Token {self.client.token}"]
+        return api.socket_headers(self.client)
 
     def latest(self, count: int) -> list[dict]:
-        newest = self.client.get("/api/inbox", page_size=1)["results"]
+        newest = api.newest_inbox(self.client)
         self.confirmed = self.last_id = max((message["id"] for message in newest), default=0)
         return []
 
     def missed(self, after: int) -> list[dict]:
-        # /api/inbox marks nothing read: showing them here does not mean they were read.
-        return list(self.client.pages("/api/inbox", after=after, page_size=200))
-
-
-def websocket_url(server: str) -> str:
-    if server.startswith("https://"):
-        return "wss://" + server.removeprefix("https://")
-    return "ws://" + server.removeprefix("http://")
-
-
-def _reason(error: BaseException) -> str:
-    from websocket import WebSocketConnectionClosedException
-
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, (WebSocketConnectionClosedException, ConnectionResetError)):
-        return "the server went away"
-    text = str(error) or type(error).__name__
-    return text.rsplit("] ", 1)[-1]
+        # The inbox marks nothing read: showing them here does not mean they were read.
+        return api.inbox_after(self.client, after)
 
 
 def tail(
@@ -291,7 +277,10 @@ def tail(
         ),
     ] = False,
     last: Annotated[
-        int, typer.Option("--last", "-n", min=0, max=200, help="First show the N latest posts.")
+        int,
+        typer.Option(
+            "--last", "-n", min=0, max=api.PAGE_LIMIT, help="First show the N latest posts."
+        ),
     ] = 0,
     retry: Annotated[
         bool,
@@ -330,7 +319,7 @@ def tail(
         while True:
             event, kind, payload = events.get()
             if event == "item":
-                _show(kind, payload, json)
+                output.live_item(kind, payload, as_json=json)
             elif event == "status":
                 output.status(payload, "yellow")
             else:  # fatal
@@ -345,27 +334,8 @@ def tail(
     finally:
         stopping.set()
         for stream in streams:
-            stream._close()
+            stream.close()
             stream.client.close()
-
-
-def _show(kind: str, item: dict, as_json: bool) -> None:
-    from rich.text import Text
-
-    from cli import output
-
-    if as_json:
-        output.print_json_line(item)
-        return
-    line = Text()
-    line.append(f"#{item['id']} ", style="dim")
-    line.append(output.when(item.get("created"), seconds=True) + " ", style="dim")
-    if kind == "message":
-        line.append(f"✉ {item['sender']} → {item['recipient']}", style="bold magenta")
-    else:
-        line.append(item["author"], style="bold cyan")
-    line.append(": " + item["text"])
-    output.stdout().print(line, soft_wrap=True)  # one line per post, however wide
 
 
 def register(app: typer.Typer) -> None:

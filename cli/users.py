@@ -17,11 +17,11 @@ def users(
     json: JsonOption = False,
 ) -> None:
     """List the people on the site, by username."""
-    from cli import output
+    from cli import api, output
     from cli.client import Client
 
     with Client.for_server(ctx.obj.get("server")) as client:
-        people = list(client.pages("/api/users", limit=limit))
+        people = list(api.users(client, limit))
     if json:
         output.print_json(people)
         return

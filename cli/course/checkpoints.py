@@ -228,6 +228,7 @@ def checkpoint_reset(
     """
     from cli import output
     from cli.course import backups, model
+    from cli.course.project import record_progress
     from cli.errors import CLIError, ExitCode
 
     course = model.load()
@@ -283,6 +284,9 @@ def checkpoint_reset(
             )
             continue
         apply(course, chosen, plan)
+        # The checkpoint passes its week and the ones before by construction, and none after:
+        # `retro lesson list` and `retro watch` start from the week that comes next.
+        record_progress(plan.root, {w.number: w.number <= chosen.number for w in course.weeks})
         if not json:
             output.result(
                 f"✓ {plan.root}: now the week {chosen.number} checkpoint "

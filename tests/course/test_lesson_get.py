@@ -83,3 +83,16 @@ def test_it_refuses_to_write_into_the_course_itself(retro: Retro):
     run = retro("lesson", "get", "6", "retrosocial/live.py", "--path", str(checkpoint))
     assert run.returncode == 10 and "the course itself" in run.stderr
     assert not (checkpoint / "retrosocial" / "live.py").exists()
+
+
+def test_a_reset_project_starts_at_the_week_after_its_checkpoint(retro: Retro, tmp_path):
+    """After `retro checkpoint reset 4`, the project passes weeks 1-4 by construction: the
+    course commands start from week 5 instead of checking week 1 again."""
+    project = tmp_path / "project"
+    run = retro("checkpoint", "reset", "4", "--path", str(project), "--create", "--yes")
+    assert run.returncode == 0, run
+    weeks = {
+        row["week"]: row["passed"]
+        for row in retro("lesson", "list", "--json", "--path", str(project)).json()
+    }
+    assert weeks == {1: True, 2: True, 3: True, 4: True, 5: False, 6: False}

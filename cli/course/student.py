@@ -122,6 +122,14 @@ def lesson_show(
             console.print(render_markdown(text))
     else:
         console.print(render_markdown(text))
+    code = [b for b in parsed.blocks if b.kind != "code" and (not step or b.step == step)]
+    if any(len(line) + 4 > console.width for b in code for line in b.body.splitlines()):
+        output.status(
+            f"Some code is wider than this terminal ({console.width} columns) and was wrapped: "
+            f"to copy code exactly, use `retro lesson show {chosen.number}"
+            f"{f' --step {step}' if step else ''} --plain` (or `retro lesson get` for the "
+            "files a lesson gives)."
+        )
     if step:
         last = len(parsed.steps)
         following = (

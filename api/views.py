@@ -1,5 +1,5 @@
 """
-The REST API (the contract is in README.md, "API"): one view per URL, each method calling the
+The REST API (its contract: /api/schema/, read at /api/docs/): one view per URL, each calling the
 same services the pages call — users.services.user_create, posts.services.post_create,
 messaging.services.message_create — and counting the same limits (retrosocial.limits).
 """

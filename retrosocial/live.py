@@ -5,8 +5,8 @@ One hub per daphne process holds that process's sockets by topic ("feed", "inbox
 An item is encoded to its JSON frame once, where it is published, and the hub writes that
 same frame to each local socket: no channel-layer message, queue or dispatch per socket.
 
-- Without REDIS_URL (`make run`) the hub is the whole story: `publish` hands the frame to the
-  hub of this process.
+- Without REDIS_URL (runserver on your own machine) the hub is the whole story: `publish`
+  hands the frame to the hub of this process.
 - With REDIS_URL every process subscribes once to one Redis pub/sub channel; `publish` puts the
   frame on a small queue that a background thread sends to Redis, so a request never waits on
   Redis. A failed send, or a subscription that was cut or went silent, makes the hub send

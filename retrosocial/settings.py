@@ -185,8 +185,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "RetroSocial API",
     "DESCRIPTION": "Posts, direct messages and accounts of a RetroSocial site. Authenticate "
-    "with `Authorization: Token <key>` (POST /api/auth/token). Live updates: websockets "
-    "/ws/feed and /ws/inbox (see the README).",
+    "with `Authorization: Token <key>` (POST /api/auth/token). Live updates: the websockets "
+    "/ws/feed and /ws/inbox send each new post and message as JSON.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api",

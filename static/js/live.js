@@ -9,7 +9,7 @@ window.Retro = (function () {
     return scheme + window.location.host + path;
   }
 
-  // Follow `path` by the live protocol (README, "Live delivery"): items are JSON objects
+  // Follow `path` by the live protocol (retrosocial/live.py): items are JSON objects
   // with an id; frames with a "type" are for the client ({"type": "resync"}: fetch what you
   // may have missed). Each item goes to onItem(item) once, whether the socket or a catch-up
   // brought it. fetchAfter(id) returns (a promise of) the items after that id, oldest first;

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from cli.checks.session import SCRUBBED_ENV as CHECK_SCRUBBED_ENV  # noqa: E402
 from cli.course import model  # noqa: E402  (after the path above, when run as a script)
 
 PICTURES_DIR = ROOT / "lessons" / "pictures"
@@ -64,23 +65,9 @@ PEOPLE = ("ada", "grace", "linus")
 PIXEL_THRESHOLD = 48
 # … and a picture has changed when more than this fraction of its pixels differ.
 CHANGED_FRACTION = 0.005
-# Variables that would point the copy at another database, Redis, settings or Python.
-SCRUBBED_ENV = {
-    "DATABASE_URL",
-    "REDIS_URL",
-    "DEBUG",
-    "SECRET_KEY",
-    "ALLOWED_HOSTS",
-    "CSRF_TRUSTED_ORIGINS",
-    "DJANGO_SETTINGS_MODULE",
-    "PORT",
-    "STATIC_ROOT",
-    "CHANNEL_LAYER_PREFIX",
-    "PYTHONPATH",
-    "VIRTUAL_ENV",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_COOKIES",
-    "SECURE_HSTS_SECONDS",
+# Variables that would point the copy at another database, Redis, settings or Python: those
+# `retro check` scrubs, and retro's own.
+SCRUBBED_ENV = CHECK_SCRUBBED_ENV | {
     "RETRO_SERVER",
     "RETRO_CHECK_POSTGRES_URL",
     "RETRO_CHECK_REDIS_URL",

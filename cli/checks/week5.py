@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from cli.checks import CheckFailed, check
 from cli.checks.page import Page
-from cli.checks.session import Session
+from cli.checks.session import Session, tail
 from cli.checks.web import Visitor, describe, login, open_websocket
 from cli.checks.week4 import receive_text, socket_url
 
@@ -97,7 +98,7 @@ def messages_need_login(session: Session):
     5,
     "send",
     "a message sent on the site reaches its recipient's pages",
-    (5, "per conversation"),
+    (5, "count in the header"),
     needs=["w5.login-required"],
 )
 def send_message(session: Session):
@@ -118,7 +119,7 @@ def send_message(session: Session):
     5,
     "private-pages",
     "nobody else sees a message on any page",
-    (5, "per conversation"),
+    (5, "count in the header"),
     needs=["w5.send"],
 )
 def private_pages(session: Session):
@@ -192,3 +193,58 @@ def inbox_socket(session: Session):
     finally:
         bob_socket.close()
         eve_socket.close()
+
+
+TEST_TIMEOUT = 180
+
+
+def ahead(session: Session) -> None:
+    """The project's own tests: they need nothing the checks before them do."""
+    session.manage_ahead("test", timeout=TEST_TIMEOUT)
+
+
+def test_run(session: Session) -> tuple[int, int | None, str]:
+    """`python manage.py test` in the copy, run once a session (weeks 5 and 6 both read it):
+    (its exit status, how many tests ran, what it printed, naming the student's files)."""
+    if "tests" not in session.cache:
+        result = session.manage("test", timeout=TEST_TIMEOUT)
+        printed = (result.stdout + result.stderr).replace(str(session.dir), str(session.source))
+        ran = re.findall(r"^Ran (\d+) tests? in", printed, re.M)
+        session.cache["tests"] = (result.returncode, int(ran[-1]) if ran else None, printed)
+    return session.cache["tests"]  # type: ignore[return-value]
+
+
+def tests_pass(session: Session, at_least: int, hint: str) -> list[str]:
+    """The project's tests run, at least `at_least` of them, and pass."""
+    status, ran, printed = test_run(session)
+    expected = f"`python manage.py test` to run at least {at_least} tests, and pass"
+    shown = tail(printed, 15) or f"nothing printed (exit status {status})"
+    if ran is None:
+        raise CheckFailed(expected, f"it ran no tests (exit status {status}):\n{shown}", hint)
+    if ran < at_least:
+        raise CheckFailed(expected, f"it ran {ran} test{'s' * (ran != 1)}:\n{shown}", hint)
+    if status != 0:
+        raise CheckFailed(
+            expected,
+            f"{ran} tests ran, and not all passed (exit status {status}):\n{shown}",
+            "each FAIL or ERROR above names a test and, under it, the line that failed: fix "
+            "the code (or the test, if it expects the wrong thing) and run the tests again",
+        )
+    return [f"{ran} tests ran and passed"]
+
+
+@check(
+    5,
+    "tests",
+    "the project's tests run, and pass",
+    (5, "Tests"),
+    needs=["w1.system-check"],
+)
+def project_tests(session: Session):
+    return tests_pass(
+        session,
+        5,
+        "Django's test runner finds the classes that extend django.test.TestCase in a file "
+        "named test*.py in each app (messaging/tests.py, posts/tests.py), and runs their "
+        "methods whose names start with test",
+    )

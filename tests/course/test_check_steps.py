@@ -1,0 +1,273 @@
+"""
+`retro check 5` and `retro check 6` check what each step of the week teaches, so a project that
+skipped a step cannot pass: the project's own tests (week 5, step 7; week 6, step 7, the API's
+tests among them), a program's token on the websocket (week 6, step 4), catching up with
+?after=ID and sockets that end with their token (step 5), the same rules at every door (step 8).
+
+Each of those checks passes on its checkpoint and, on a copy of it with that one thing undone,
+fails with a message that says what was missing, while the week's other checks pass. And the
+project of a student who stopped after step 4 of week 6 fails the checks of the steps it skipped.
+The sessions run side by side, once for the whole module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from cli import checks
+from cli.course import lesson as lessons
+from cli.course import model
+from cli.course.replay import replay
+from tests.live import ROOT
+
+COURSE = model.load(ROOT)
+NEW_CHECKS = {"w5.tests", "w6.token-socket", "w6.catch-up", "w6.tests", "w6.doors"}
+
+# Each session waits for up to three others on a two-core machine: more than pytest's default.
+pytestmark = pytest.mark.timeout(900)
+
+
+def copy_checkpoint(number: int, target: Path) -> Path:
+    """The project files of week `number`'s checkpoint (the site at the top for week 6)."""
+    for rel, source in COURSE.checkpoint_files(COURSE.week(number)).items():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target / rel)
+    return target
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    text = (root / rel).read_text()
+    assert old in text, f"{old!r} not in {rel}"
+    (root / rel).write_text(text.replace(old, new))
+
+
+# -- the projects ----------------------------------------------------------------------------
+
+
+def week_5_without_tests(root: Path, python: str) -> Path:
+    """Week 5 without its step 7: no tests at all."""
+    copy_checkpoint(5, root)
+    for rel in ("posts/tests.py", "messaging/tests.py"):
+        (root / rel).unlink()
+    return root
+
+
+def tokens_not_read(root: Path, python: str) -> Path:
+    """The site, its websocket middleware blind to the Authorization header (week 6, step 4
+    undone): a program's socket is anonymous, and the inbox refuses it."""
+    copy_checkpoint(6, root)
+    edit(root, "api/websocket.py", "key = token_key(scope)", "key = None")
+    return root
+
+
+def no_catching_up(root: Path, python: str) -> Path:
+    """The site without /api/inbox, and without the signals that close a socket when its
+    token is revoked (week 6, step 5 undone)."""
+    copy_checkpoint(6, root)
+    edit(root, "api/urls.py", '    path("inbox", views.InboxView.as_view(), name="inbox"),\n', "")
+    edit(root, "api/apps.py", "from api import signals", "pass  #")
+    return root
+
+
+def no_api_tests(root: Path, python: str) -> Path:
+    """The site with week 5's tests only: the API's (week 6, step 7) renamed out of the test
+    runner's sight."""
+    copy_checkpoint(6, root)
+    for name in ("nobody_else_gets_it_from_the_api", "the_api_sends_a_message_with_a_token"):
+        edit(root, "messaging/tests.py", f"def test_{name}", f"def {name}")
+    return root
+
+
+def doors_open(root: Path, python: str) -> Path:
+    """The site with step 8's locks undone: the text rules only refuse empty text, a name
+    taken in other letters' case is free, no JSON 404 for other /api/ URLs (neither the
+    catch-all URL nor the middleware that makes error pages JSON), no Content-Security-Policy."""
+    copy_checkpoint(6, root)
+    edit(root, "retrosocial/text.py", "if BIDI_CONTROLS.intersection(text):", "if False:")
+    edit(root, "retrosocial/text.py", "if all(is_blank(char) for char in text):", "if not text:")
+    edit(root, "users/services.py", '__iexact"', '__exact"')
+    edit(
+        root, "api/urls.py", '    re_path(r"^(?!(?:schema|docs)$)(?P<rest>.*)$", not_found),\n', ""
+    )
+    edit(root, "retrosocial/settings.py", '    "csp.middleware.CSPMiddleware",\n', "")
+    edit(root, "retrosocial/settings.py", '    "api.errors.JSONErrorsMiddleware",\n', "")
+    return root
+
+
+def week_6_to_step_4(root: Path, python: str) -> Path:
+    """What a student has after steps 1 to 4 of week 6, replayed from the lesson onto
+    checkpoint 5: the API and tokens on websockets, nothing after."""
+    week = COURSE.week(6)
+    lesson = lessons.parse(COURSE.lesson_path(week))
+    first_steps = dataclasses.replace(
+        lesson, blocks=[block for block in lesson.blocks if (block.step or 0) <= 4]
+    )
+    result = replay(COURSE, week, first_steps, root, python)
+    assert result.errors == [], result.errors
+    return root
+
+
+def checkpoint(number: int):
+    def make(root: Path, python: str) -> Path:
+        return copy_checkpoint(number, root)
+
+    return make
+
+
+def week_5(check: checks.Check) -> bool:
+    return check.week == 5
+
+
+def week_6(check: checks.Check) -> bool:
+    """Week 6's checks, and week 5's check of the tests (the count must grow)."""
+    return check.week == 6 or check.id == "w5.tests"
+
+
+def the_tests_check_only(check: checks.Check) -> bool:
+    """Checkpoint 5 passes the rest of week 5 in tests/course/test_checkpoints.py."""
+    return check.id == "w5.tests"
+
+
+SESSIONS = {
+    "checkpoint 5": (checkpoint(5), the_tests_check_only),
+    "week 5 without tests": (week_5_without_tests, week_5),
+    "the final site": (checkpoint(6), week_6),
+    "tokens not read": (tokens_not_read, week_6),
+    "no catching up": (no_catching_up, week_6),
+    "no API tests": (no_api_tests, week_6),
+    "doors open": (doors_open, week_6),
+    "week 6 to step 4": (week_6_to_step_4, week_6),
+}
+
+
+@pytest.fixture(scope="module")
+def sessions(student_python, tmp_path_factory) -> dict[str, Future]:
+    """{name: Future of {check id: Result}}: each project checked, three at a time."""
+    root = tmp_path_factory.mktemp("check-steps")
+
+    def run(name: str) -> dict[str, checks.Result]:
+        make, chosen = SESSIONS[name]
+        folder = make(root / name.replace(" ", "-"), student_python)
+        results = checks.run(folder, [5, 6], student_python, timeout=240, select=chosen)
+        return {result.check.id: result for result in results}
+
+    pool = ThreadPoolExecutor(max_workers=3)
+    futures = {name: pool.submit(run, name) for name in SESSIONS}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def results_of(sessions, name: str) -> dict[str, checks.Result]:
+    return sessions[name].result()
+
+
+def failures(results: dict[str, checks.Result]) -> str:
+    return "\n".join(
+        f"{r.status} {r.check.id}: {r.expected} | {r.seen}"
+        for r in results.values()
+        if not r.passed
+    )
+
+
+def only_failure(results: dict[str, checks.Result], check_id: str) -> checks.Result:
+    """The result of `check_id`, the one check of the session that failed (those that need it
+    are blocked behind it; every other check passed)."""
+    failed = [r.check.id for r in results.values() if r.status == "fail"]
+    assert failed == [check_id], failures(results)
+    blocked = [r for r in results.values() if r.status == "blocked"]
+    assert all(check_id in r.check.needs for r in blocked), failures(results)
+    return results[check_id]
+
+
+# -- the checkpoints pass --------------------------------------------------------------------
+
+
+def test_checkpoint_5_passes_the_check_of_its_tests(sessions):
+    results = results_of(sessions, "checkpoint 5")
+    assert list(results) == ["w5.tests"]
+    assert results["w5.tests"].passed, failures(results)
+    assert results["w5.tests"].notes == ["11 tests ran and passed"]
+
+
+def test_the_final_site_passes_every_new_check_of_week_6(sessions):
+    results = results_of(sessions, "the final site")
+    assert NEW_CHECKS <= set(results)
+    assert all(r.passed for r in results.values()), failures(results)
+    assert results["w6.tests"].notes == ["13 tests ran and passed"]
+
+
+# -- each fails on a project without what it checks --------------------------------------------
+
+
+def test_week_5_without_tests_fails_the_tests_check_alone(sessions):
+    failed = only_failure(results_of(sessions, "week 5 without tests"), "w5.tests")
+    assert failed.expected == "`python manage.py test` to run at least 5 tests, and pass"
+    assert failed.seen.startswith("it ran 0 tests:")
+    assert "Ran 0 tests" in failed.seen  # the end of what the test runner printed
+    assert "TestCase" in failed.hint
+
+
+def test_a_token_the_socket_does_not_read_fails_the_token_socket_check(sessions):
+    failed = only_failure(results_of(sessions, "tokens not read"), "w6.token-socket")
+    assert "Authorization: Token" in failed.expected
+    assert "refused with HTTP 403" in failed.seen
+    assert "scope['user']" in failed.hint
+
+
+def test_without_catching_up_the_catch_up_check_fails_and_says_what_is_missing(sessions):
+    failed = only_failure(results_of(sessions, "no catching up"), "w6.catch-up")
+    seen = failed.seen.splitlines()
+    assert seen[0].startswith("GET /api/inbox?after=")
+    assert "HTTP 404" in seen[0]
+    # /api/posts?after=ID was left as it is: it passes.
+    assert seen[1] == "after DELETE /api/auth/token, the token's socket stayed open for 5 s"
+    assert len(seen) == 2
+    assert "4401" in failed.expected
+
+
+def test_without_the_api_tests_the_week_6_tests_check_fails_and_week_5s_passes(sessions):
+    results = results_of(sessions, "no API tests")
+    failed = only_failure(results, "w6.tests")
+    assert failed.seen.startswith("it ran 11 tests:")
+    assert "Ran 11 tests" in failed.seen  # the end of what the test runner printed
+    assert failed.seen.splitlines()[-1].startswith("Destroying test database")
+    assert "at least 13 tests" in failed.expected
+    assert results["w5.tests"].notes == ["11 tests ran and passed"]
+
+
+def test_every_open_door_is_named_by_the_doors_check(sessions):
+    failed = only_failure(results_of(sessions, "doors open"), "w6.doors")
+    seen = failed.seen.splitlines()
+    assert len(seen) == 7, failed.seen
+    assert seen[0] == "the home page's form saved a post of only invisible characters"
+    assert seen[1].startswith("POST /api/posts of only invisible characters: HTTP 201")
+    assert seen[2] == "the home page's form saved a post of a bidirectional override"
+    assert seen[3].startswith("POST /api/posts of a bidirectional override: HTTP 201")
+    # Django's sign-up form refuses a name taken in other case by itself; the API does not.
+    assert seen[4].startswith("POST /api/auth/signup as User")
+    assert "HTTP 201" in seen[4]
+    assert seen[5].startswith("GET /api/no-such-thing-") and "not a JSON 404" in seen[5]
+    assert seen[6] == "the home page has no Content-Security-Policy header"
+    assert "CSPMiddleware" in failed.hint
+
+
+# -- the student's report: steps 1 to 4 of week 6 no longer pass --------------------------------
+
+
+def test_a_project_that_stopped_after_step_4_fails_the_steps_it_skipped(sessions):
+    results = results_of(sessions, "week 6 to step 4")
+    # What steps 1 to 4 teach passes: the API, retro against it, a token on the websocket.
+    for check_id in ("w6.api-token", "w6.api-messages", "w6.schema", "w6.retro"):
+        assert results[check_id].passed, failures(results)
+    assert results["w6.token-socket"].passed, failures(results)
+    assert results["w5.tests"].passed
+    failed = {r.check.id for r in results.values() if not r.passed}
+    assert failed == {"w6.catch-up", "w6.tests", "w6.doors"}, failures(results)
+    assert "GET /api/inbox?after=" in results["w6.catch-up"].seen
+    assert results["w6.tests"].seen.startswith("it ran 11 tests:")
+    assert "a post of only invisible characters" in results["w6.doors"].seen

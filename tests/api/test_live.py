@@ -8,33 +8,9 @@ import pytest
 import websocket
 
 from tests.live import Browser, feed_socket, receive_json, unique
+from tests.live_clients import ApiPerson
 
 pytestmark = pytest.mark.live
-PASSWORD = "a-long-pass-phrase-42"
-
-
-class Person:
-    """Someone using the API with a token, as the CLI does."""
-
-    def __init__(self, server, name):
-        self.server = server
-        self.username = unique(name)
-        self.http = httpx.Client(base_url=server.url, timeout=10)
-        response = self.http.post(
-            "/api/auth/signup", json={"username": self.username, "password": PASSWORD}
-        )
-        assert response.status_code == 201, response.text
-        self.token = response.json()["token"]
-        self.http.headers["Authorization"] = f"Token {self.token}"
-
-    def socket(self, path):
-        # No Origin header at all, as command-line clients often do.
-        return websocket.create_connection(
-            f"{self.server.ws_url}{path}",
-            timeout=10,
-            header=[f"Authorization: Token {self.token}"],
-            suppress_origin=True,
-        )
 
 
 def refused(server, path, **options) -> int:
@@ -47,7 +23,7 @@ class TestMessagesLive:
     def test_a_message_sent_over_the_api_arrives_on_the_recipients_token_socket(
         self, live_server
     ):
-        ada, bob, eve = (Person(live_server, name) for name in ("ada", "bob", "eve"))
+        ada, bob, eve = (ApiPerson(live_server, name) for name in ("ada", "bob", "eve"))
         sockets = {p.username: p.socket("/ws/inbox") for p in (ada, bob, eve)}
         try:
             response = ada.http.post(f"/api/messages/{bob.username}", json={"text": "hi bob"})
@@ -66,7 +42,7 @@ class TestMessagesLive:
                 ws.close()
 
     def test_a_browser_session_socket_from_the_site_gets_messages(self, live_server):
-        ada = Person(live_server, "ada")
+        ada = ApiPerson(live_server, "ada")
         browser = Browser(live_server).signup(unique("bob"))
         bob_name = browser.http.get("/api/me").json()["username"]
         ws = websocket.create_connection(
@@ -93,7 +69,7 @@ class TestMessagesLive:
         assert refused(live_server, "/ws/inbox", header=bad, suppress_origin=True) == 403
 
     def test_a_revoked_token_no_longer_opens_a_socket(self, live_server):
-        ada = Person(live_server, "ada")
+        ada = ApiPerson(live_server, "ada")
         assert ada.http.delete("/api/auth/token").status_code == 204
         header = [f"Authorization: Token {ada.token}"]
         assert refused(live_server, "/ws/inbox", header=header, suppress_origin=True) == 403
@@ -101,7 +77,7 @@ class TestMessagesLive:
 
 class TestPostsLive:
     def test_a_post_over_the_api_arrives_on_the_feed(self, live_server):
-        ada = Person(live_server, "ada")
+        ada = ApiPerson(live_server, "ada")
         token_socket = ada.socket("/ws/feed")
         browser_socket = feed_socket(live_server)
         try:
@@ -150,7 +126,7 @@ class TestAcrossProcesses:
     ):
         a = make_live_server(redis_url=redis_url, CHANNEL_LAYER_PREFIX=channel_prefix)
         b = make_live_server(redis_url=redis_url, CHANNEL_LAYER_PREFIX=channel_prefix)
-        ada, bob, eve = Person(a, "ada"), Person(b, "bob"), Person(b, "eve")
+        ada, bob, eve = ApiPerson(a, "ada"), ApiPerson(b, "bob"), ApiPerson(b, "eve")
         bob_socket, eve_socket = bob.socket("/ws/inbox"), eve.socket("/ws/inbox")
         try:
             sent = ada.http.post(f"/api/messages/{bob.username}", json={"text": "via redis"})

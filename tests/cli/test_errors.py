@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from cli.errors import ExitCode
-from tests.live import free_port, unique
+from tests.live import PASSWORD, free_port, unique
 
 
 def test_unreachable_server_is_named(retro_for):
@@ -74,7 +74,7 @@ def test_validation_errors_carry_the_fields_message(person, retro_for, cli_serve
     run = newcomer("signup", unique("short"), "--password-stdin", input="abc\n")
     assert run.returncode == ExitCode.INVALID
     assert "password: This password is too short." in run.stderr
-    run = newcomer("signup", retro.username, "--password-stdin", input="a-long-pass-phrase-42\n")
+    run = newcomer("signup", retro.username, "--password-stdin", input=PASSWORD + "\n")
     assert run.returncode == ExitCode.INVALID
     assert run.stderr == "retro: error: username: A user with that username already exists.\n"
 

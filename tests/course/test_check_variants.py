@@ -8,22 +8,11 @@ might have written it; the variants are checked in parallel.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from cli.course import model
-from tests.live import ROOT
-
-COURSE = model.load(ROOT)
-
-
-def copy_checkpoint(number: int, target: Path) -> Path:
-    for rel, source in COURSE.checkpoint_files(COURSE.week(number)).items():
-        (target / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target / rel)
-    return target
+from tests.checkpoints import copy_checkpoint
 
 
 def write(root: Path, rel: str, text: str) -> None:

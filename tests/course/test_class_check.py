@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cli.errors import ExitCode
-from tests.course.test_commands import copy_checkpoint
+from tests.checkpoints import copy_checkpoint
 from tests.live import ROOT
 
 

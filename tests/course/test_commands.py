@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from cli.course import model
 from cli.course.compare import compare_trees
+from tests.checkpoints import COURSE, copy_checkpoint
 from tests.cli.helpers import Retro
 from tests.live import ROOT
-
-COURSE = model.load(ROOT)
 
 
 @pytest.fixture
@@ -28,14 +26,6 @@ def retro(tmp_path) -> Retro:
     folder = tmp_path / "config"
     folder.mkdir()
     return Retro(folder, None)
-
-
-def copy_checkpoint(number: int, target: Path) -> Path:
-    week = COURSE.week(number)
-    for rel, source in COURSE.checkpoint_files(week).items():
-        (target / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target / rel)
-    return target
 
 
 def git(repo: Path, *args: str) -> str:
@@ -292,9 +282,7 @@ class TestPublish:
         course = tmp_path / "course"
         shutil.copytree(ROOT / "lessons", course / "lessons")
         shutil.copytree(ROOT / "checkpoints", course / "checkpoints")
-        for rel, source in COURSE.checkpoint_files(COURSE.weeks[-1]).items():
-            (course / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, course / rel)
+        copy_checkpoint(COURSE.weeks[-1].number, course)
         repo = tmp_path / "class"
         env = {"RETRO_COURSE_DIR": str(course)}
         assert retro("checkpoint", "publish", "--repo", str(repo), **env).returncode == 0

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from cli.course.compare import compare_trees
 from cli.errors import ExitCode
 from cli.main import app
-from tests.course.test_commands import COURSE, copy_checkpoint, git, project_files
+from tests.checkpoints import COURSE, copy_checkpoint
+from tests.course.test_commands import git, project_files
 from tests.live import ROOT
 
 

@@ -13,13 +13,9 @@ import pytest
 
 from cli import checks
 from cli.course import lesson as lessons
-from cli.course import model
 from cli.course.watch import is_slow
+from tests.checkpoints import COURSE, copy_checkpoint
 from tests.cli.helpers import Background, Retro
-from tests.course.test_commands import copy_checkpoint
-from tests.live import ROOT
-
-COURSE = model.load(ROOT)
 
 
 class Student(Retro):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.live import LiveDatabase, LiveServer, unique
+from tests.live import PASSWORD, LiveDatabase, LiveServer, unique
 from tests.security.servers import OwnPostgres
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
@@ -24,7 +24,7 @@ def stopped_database():
         server = LiveServer(LiveDatabase(postgres.url)).start()
         response = httpx.post(
             f"{server.url}/api/auth/signup",
-            json={"username": unique("ada"), "password": "a-long-pass-phrase-42"},
+            json={"username": unique("ada"), "password": PASSWORD},
             timeout=30,
         )
         assert response.status_code == 201, response.text
@@ -42,7 +42,7 @@ def stopped_database():
         ("GET", "/api/posts", None),
         ("GET", "/api/users", None),
         ("POST", "/api/auth/token", {"username": "ada", "password": "whatever-it-is"}),
-        ("POST", "/api/auth/signup", {"username": "bob", "password": "a-long-pass-phrase-42"}),
+        ("POST", "/api/auth/signup", {"username": "bob", "password": PASSWORD}),
         ("POST", "/api/posts", {"text": "into the void"}),
         ("GET", "/api/me", None),
     ],

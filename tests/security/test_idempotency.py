@@ -18,7 +18,7 @@ import pytest
 from api.models import IdempotentRequest
 from messaging.models import Message
 from posts.models import Post
-from tests.live import LiveDatabase, LiveServer, free_port, unique
+from tests.live import PASSWORD, LiveDatabase, LiveServer, free_port, unique
 
 KEY = "Idempotency-Key"
 
@@ -102,7 +102,7 @@ def test_the_same_request_sent_at_once_from_many_connections_is_done_once(postgr
     try:
         signup = httpx.post(
             f"{server.url}/api/auth/signup",
-            json={"username": unique("ada"), "password": "a-long-pass-phrase-42"},
+            json={"username": unique("ada"), "password": PASSWORD},
             timeout=30,
         )
         headers = {"Authorization": f"Token {signup.json()['token']}", KEY: str(uuid.uuid4())}
@@ -193,7 +193,7 @@ def test_retro_retries_a_lost_answer_with_the_same_key(live_server, retro_for, c
     if command == "message":
         response = httpx.post(
             f"{live_server.url}/api/auth/signup",
-            json={"username": friend, "password": "a-long-pass-phrase-42"}, timeout=30,
+            json={"username": friend, "password": PASSWORD}, timeout=30,
         )
         assert response.status_code == 201
         path = f"/api/messages/{friend}"

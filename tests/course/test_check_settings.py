@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from cli import checks
-from tests.course.test_check_variants import copy_checkpoint, edit
+from tests.checkpoints import copy_checkpoint
+from tests.course.test_check_variants import edit
 
 POSTGRES_SOCKET = "postgres:///postgres?user=postgres"  # the lesson's form: no host, the socket
 

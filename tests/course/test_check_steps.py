@@ -13,7 +13,6 @@ The sessions run side by side, once for the whole module.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from cli import checks
 from cli.course import lesson as lessons
 from cli.course import model
 from cli.course.replay import replay
+from tests.checkpoints import copy_checkpoint
 from tests.live import ROOT
 
 COURSE = model.load(ROOT)
@@ -30,14 +30,6 @@ NEW_CHECKS = {"w5.tests", "w6.token-socket", "w6.catch-up", "w6.tests", "w6.door
 
 # Each session waits for up to three others on a two-core machine: more than pytest's default.
 pytestmark = pytest.mark.timeout(900)
-
-
-def copy_checkpoint(number: int, target: Path) -> Path:
-    """The project files of week `number`'s checkpoint (the site at the top for week 6)."""
-    for rel, source in COURSE.checkpoint_files(COURSE.week(number)).items():
-        (target / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target / rel)
-    return target
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:

@@ -35,13 +35,12 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
-from tests.live import LiveDatabase, LiveServer, unique
+from tests.live import PASSWORD, LiveDatabase, LiveServer, unique
 
 pytestmark = pytest.mark.live
 
 EXAMPLES = int(os.environ.get("RETRO_FUZZ_EXAMPLES", "20"))
 SCENARIOS = int(os.environ.get("RETRO_FUZZ_SCENARIOS", "25"))
-PASSWORD = "a-long-pass-phrase-42"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -9,17 +9,16 @@ one, .env's otherwise (honcho, left alone, would let .env win for the release an
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 
 import httpx
 import psycopg
 import pytest
 
-from cli.course import model
+from tests.checkpoints import copy_checkpoint
 from tests.conftest import require
 from tests.deploy.test_production_stack import LocalDeploy
-from tests.live import ROOT, free_port
+from tests.live import free_port
 from tests.services import POSTGRES_TEST_URL, postgres_reachable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.live]
@@ -44,11 +43,7 @@ def admin(sql: str):
 def week3(tmp_path_factory, redis_url):
     """The week 3 checkpoint with the lesson's .env, served by `retro deploy local`."""
     require("postgres", postgres_reachable(), f"no PostgreSQL at {POSTGRES_TEST_URL}")
-    course = model.load(ROOT)
-    folder = tmp_path_factory.mktemp("week-3") / "project"
-    for rel, source in course.checkpoint_files(course.week(3)).items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, folder / rel)
+    folder = copy_checkpoint(3, tmp_path_factory.mktemp("week-3") / "project")
     name = f"retro_lesson_{uuid.uuid4().hex[:12]}"
     (folder / ".env").write_text(LESSON_ENV.format(name=name))
     env = {

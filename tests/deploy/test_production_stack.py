@@ -26,10 +26,8 @@ import httpx
 import pytest
 
 from tests.conftest import require
-from tests.live import ROOT, feed_socket, free_port, receive_json, unique
+from tests.live import PASSWORD, ROOT, feed_socket, free_port, receive_json, unique
 from tests.services import POSTGRES_TEST_URL, postgres_reachable
-
-PASSWORD = "a-long-pass-phrase-42"
 
 
 class LocalDeploy:

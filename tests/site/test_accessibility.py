@@ -165,9 +165,14 @@ def live_message(page, url, cast):
     page.locator("#thread li.message", has_text=text).wait_for()
 
 
+def api_docs(page, url, cast):
+    page.goto(f"{url}/api/docs/")
+    page.wait_for_selector("#api-operations li")
+
+
 PAGES = [
     (home, None), (login, None), (login_with_errors, None), (signup, None),
-    (signup_with_errors, None),
+    (signup_with_errors, None), (api_docs, None),
     (home, "ada"), (post_with_errors, "ada"), (inbox, "ada"), (inbox_with_errors, "ada"),
     (conversation, "ada"), (conversation_with_errors, "ada"), (conversation_with_yourself, "ada"),
     (live_arrivals, "ada"), (live_message, "ada"),

@@ -44,8 +44,9 @@ def postgres():
     require("postgres", postgres_reachable(), f"no PostgreSQL at {POSTGRES_TEST_URL}")
 
 
-# What the lesson's .env sets: the test's own environment must not set them instead.
-SETTINGS = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+# What the lesson's .env sets: the test's own environment must not set them instead; nor the
+# suite's STATIC_ROOT (tests/conftest.py), which a project's collectstatic would overwrite.
+SETTINGS = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "STATIC_ROOT"}
 
 
 def check(tmp_path, *, database: str | None, redis: str | None, port: int | None = None,

@@ -50,7 +50,10 @@ def week3(tmp_path_factory, redis_url):
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("RETRO_", "SECURE_", "PG"))
-        and k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+        # STATIC_ROOT: the suite's own collected files (tests/conftest.py), which this project's
+        # collectstatic must not overwrite.
+        and k
+        not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "STATIC_ROOT"}
     }
     env.update(
         # The lesson's `postgres:///NAME` means "as me": here, as the server's postgres role.

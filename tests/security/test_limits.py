@@ -195,7 +195,8 @@ class TestLiveServers:
         """daphne --proxy-headers puts the FIRST X-Forwarded-For entry in the scope, which the
         client writes; with TRUSTED_PROXY_COUNT=1 the site counts the router's entry."""
         server = make_live_server(
-            daphne_args=("--proxy-headers",), TRUSTED_PROXY_COUNT="1", API_THROTTLE_AUTH="2/minute"
+            # Per hour: counters are fixed windows, and three requests must not straddle two.
+            daphne_args=("--proxy-headers",), TRUSTED_PROXY_COUNT="1", API_THROTTLE_AUTH="2/hour"
         )
         statuses = []
         for number in range(3):
@@ -213,7 +214,7 @@ class TestLiveServers:
         servers = [
             make_live_server(
                 redis_url=redis_url,
-                API_THROTTLE_WRITE="3/minute",
+                API_THROTTLE_WRITE="3/hour",  # a fixed window the four posts cannot straddle
                 CACHE_KEY_PREFIX=prefix,
                 CHANNEL_LAYER_PREFIX=prefix,
             )

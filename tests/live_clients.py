@@ -57,19 +57,24 @@ class ApiPerson:
 def frame(ws: websocket.WebSocket, wait: float = 60) -> dict | int:
     """The next frame: a JSON object, or the close code if the server closed the socket.
 
-    Daphne's pings count as nothing: if no data or close frame comes within `wait` seconds,
-    this fails instead of waiting for ever."""
+    Daphne's pings are answered and count as nothing: if no data or close frame comes within
+    `wait` seconds, this fails instead of waiting for ever. A close frame is read, not answered:
+    the server may already have dropped the connection, and answering would raise then."""
     deadline = time.monotonic() + wait
     while True:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"nothing arrived on the socket within {wait:.0f} s"
         ws.settimeout(remaining)
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+        got = ws.recv_frame()
+        if got.opcode == websocket.ABNF.OPCODE_PING:
+            ws.pong(got.data)
             continue
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
-        return json.loads(data)
+        if got.opcode == websocket.ABNF.OPCODE_PONG:
+            continue
+        if got.opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(got.data[:2], "big") if len(got.data) >= 2 else 1005
+        assert got.fin, "the server split a frame; these tests expect whole frames"
+        return json.loads(got.data)
 
 
 def next_item(ws: websocket.WebSocket) -> dict | int:

@@ -24,6 +24,9 @@ PasswordStdin = Annotated[
 Username = Annotated[str, typer.Argument(help="Your username on the site.", show_default=False)]
 
 
+app = typer.Typer()
+
+
 def read_password(from_stdin: bool, *, confirm: bool) -> str:
     """The password: the first line of standard input, or typed at a prompt without echo."""
     if from_stdin:
@@ -37,6 +40,12 @@ def read_password(from_stdin: bool, *, confirm: bool) -> str:
     return password
 
 
+@app.command(
+    epilog=examples(
+        "retro signup alice",
+        "printf '%s\\n' \"$PASSWORD\" | retro signup alice --password-stdin",
+    )
+)
 def signup(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
     """Create an account on the site and log in to it."""
     from cli import api, config, output
@@ -49,6 +58,12 @@ def signup(ctx: typer.Context, username: Username, password_stdin: PasswordStdin
         output.result(f"Signed up as {answer['username']} on {client.server}; you are logged in.")
 
 
+@app.command(
+    epilog=examples(
+        "retro login alice",
+        "retro --server https://myapp.herokuapp.com login alice",
+    )
+)
 def login(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
     """Log in and save an API token for this server."""
     from cli import api, config, output
@@ -68,6 +83,7 @@ def login(ctx: typer.Context, username: Username, password_stdin: PasswordStdin 
         output.result(f"Logged in to {client.server} as {username}.")
 
 
+@app.command(epilog=examples("retro logout"))
 def logout(ctx: typer.Context) -> None:
     """Log out: revoke the token on the server and forget it here."""
     from cli import api, config, output
@@ -87,6 +103,7 @@ def logout(ctx: typer.Context) -> None:
         output.result(f"Logged out of {client.server}.")
 
 
+@app.command(epilog=examples("retro whoami", "retro whoami --json"))
 def whoami(ctx: typer.Context, json: JsonOption = False) -> None:
     """Show who you are logged in as, on which server."""
     from cli import api, output
@@ -100,20 +117,3 @@ def whoami(ctx: typer.Context, json: JsonOption = False) -> None:
         output.result(
             f"{me['username']} on {client.server} (joined {output.when(me.get('date_joined'))})"
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.command(
-        epilog=examples(
-            "retro signup alice",
-            "printf '%s\\n' \"$PASSWORD\" | retro signup alice --password-stdin",
-        )
-    )(signup)
-    app.command(
-        epilog=examples(
-            "retro login alice",
-            "retro --server https://myapp.herokuapp.com login alice",
-        )
-    )(login)
-    app.command(epilog=examples("retro logout"))(logout)
-    app.command(epilog=examples("retro whoami", "retro whoami --json"))(whoami)

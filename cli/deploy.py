@@ -29,90 +29,102 @@ AppOption = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    deploy = typer.Typer(
-        help="Run the production configuration locally (free), or deploy it to Heroku.",
-        no_args_is_help=True,
+app = typer.Typer(
+    help="Run the production configuration locally (free), or deploy it to Heroku.",
+    no_args_is_help=True,
+)
+
+
+@app.command("local")
+def local(
+    port: Annotated[int, typer.Option("--port", "-p", help="The port to serve on.")] = 8000,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check PostgreSQL, Redis and the port.")
+    ] = False,
+) -> None:
+    """Run the production stack here, like `heroku local`: settings from the environment
+    and the project's .env (the environment wins); PostgreSQL (DATABASE_URL, default
+    postgres://postgres@127.0.0.1:5432/retrosocial, created if missing), Redis (REDIS_URL,
+    default redis://127.0.0.1:6379/0), DEBUG off; collectstatic, the Procfile's release
+    process, then its web process through honcho, until Ctrl-C."""
+    from cli.deploy_local import run
+
+    if not 1 <= port <= 65535:
+        raise CLIError(f"not a port: {port}", ExitCode.USAGE)
+    run(port=port, check_only=check)
+
+
+@app.command("heroku")
+def heroku(
+    app_name: AppOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print every command it would run; run none.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
+    server_name: Annotated[
+        str, typer.Option("--server-name", help="The name `retro server list` gives it.")
+    ] = "heroku",
+    postgres_plan: Annotated[
+        str, typer.Option("--postgres-plan", help="The Heroku Postgres plan.")
+    ] = "heroku-postgresql:essential-0",
+    redis_plan: Annotated[
+        str, typer.Option("--redis-plan", help="The Heroku Key-Value Store (Redis) plan.")
+    ] = "heroku-redis:mini",
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", help="Seconds to wait for a build, release or /healthz."),
+    ] = 600,
+) -> None:
+    """Deploy to Heroku, step by step: CLI logged in, app, add-ons, config vars, git push,
+    release phase, /healthz; then save the app as a server. Each step skips what is done,
+    so running it again resumes. Heroku is paid: see the README's Deploy section."""
+    from cli.deploy_heroku import Deploy
+    from cli.deploy_steps import Steps
+
+    steps = Steps()
+    work = Deploy(
+        app=app_name,
+        dry_run=dry_run,
+        steps=steps,
+        server_name=server_name,
+        postgres_plan=postgres_plan,
+        redis_plan=redis_plan,
+        timeout=timeout,
     )
-
-    @deploy.command("local")
-    def local(
-        port: Annotated[int, typer.Option("--port", "-p", help="The port to serve on.")] = 8000,
-        check: Annotated[
-            bool, typer.Option("--check", help="Only check PostgreSQL, Redis and the port.")
-        ] = False,
-    ) -> None:
-        """Run the production stack here, like `heroku local`: settings from the environment
-        and the project's .env (the environment wins); PostgreSQL (DATABASE_URL, default
-        postgres://postgres@127.0.0.1:5432/retrosocial, created if missing), Redis (REDIS_URL,
-        default redis://127.0.0.1:6379/0), DEBUG off; collectstatic, the Procfile's release
-        process, then its web process through honcho, until Ctrl-C."""
-        from cli.deploy_local import run
-
-        if not 1 <= port <= 65535:
-            raise CLIError(f"not a port: {port}", ExitCode.USAGE)
-        run(port=port, check_only=check)
-
-    @deploy.command("heroku")
-    def heroku(
-        app_name: AppOption = None,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Print every command it would run; run none.")
-        ] = False,
-        yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
-        server_name: Annotated[
-            str, typer.Option("--server-name", help="The name `retro server list` gives it.")
-        ] = "heroku",
-        postgres_plan: Annotated[
-            str, typer.Option("--postgres-plan", help="The Heroku Postgres plan.")
-        ] = "heroku-postgresql:essential-0",
-        redis_plan: Annotated[
-            str, typer.Option("--redis-plan", help="The Heroku Key-Value Store (Redis) plan.")
-        ] = "heroku-redis:mini",
-        timeout: Annotated[
-            float,
-            typer.Option("--timeout", help="Seconds to wait for a build, release or /healthz."),
-        ] = 600,
-    ) -> None:
-        """Deploy to Heroku, step by step: CLI logged in, app, add-ons, config vars, git push,
-        release phase, /healthz; then save the app as a server. Each step skips what is done,
-        so running it again resumes. Heroku is paid: see the README's Deploy section."""
-        from cli.deploy_heroku import Deploy
-        from cli.deploy_steps import Steps
-
-        steps = Steps()
-        work = Deploy(app=app_name, dry_run=dry_run, steps=steps, server_name=server_name,
-                      postgres_plan=postgres_plan, redis_plan=redis_plan, timeout=timeout)
-        if dry_run:
-            steps.say("Dry run: these are the commands a first deploy runs, in order. "
-                      "None is run now.", style="bold")
-            steps.say("(xxxxxxxxxxxx stands for the random suffix Heroku gives the app's "
-                      "domain; the real commands use the app's own.)", style="dim")
-            work.deploy()
-            steps.say("")
-            steps.say("On a later run each step first checks what is there and skips "
-                      "what is done.")
-            return
-        work.prepare()
-        if not yes:
-            confirm(work.app, postgres_plan, redis_plan)
+    if dry_run:
+        steps.say(
+            "Dry run: these are the commands a first deploy runs, in order. None is run now.",
+            style="bold",
+        )
+        steps.say(
+            "(xxxxxxxxxxxx stands for the random suffix Heroku gives the app's "
+            "domain; the real commands use the app's own.)",
+            style="dim",
+        )
         work.deploy()
         steps.say("")
-        steps.say(f"Deployed: {work.web_url}", style="bold")
-        steps.say(f"  retro --server {server_name} feed    # read it from here")
-        steps.say(f"  retro deploy logs --app {work.app}   # follow its logs")
+        steps.say("On a later run each step first checks what is there and skips what is done.")
+        return
+    work.prepare()
+    if not yes:
+        confirm(work.app, postgres_plan, redis_plan)
+    work.deploy()
+    steps.say("")
+    steps.say(f"Deployed: {work.web_url}", style="bold")
+    steps.say(f"  retro --server {server_name} feed    # read it from here")
+    steps.say(f"  retro deploy logs --app {work.app}   # follow its logs")
 
-    @deploy.command("logs")
-    def logs(app_name: AppOption = None) -> None:
-        """Follow the app's logs on Heroku (`heroku logs --tail`)."""
-        passthrough(["logs", "--tail", *app_args(app_name)])
 
-    @deploy.command("status")
-    def status(app_name: AppOption = None) -> None:
-        """Show the app's dynos on Heroku (`heroku ps`)."""
-        passthrough(["ps", *app_args(app_name)])
+@app.command("logs")
+def logs(app_name: AppOption = None) -> None:
+    """Follow the app's logs on Heroku (`heroku logs --tail`)."""
+    passthrough(["logs", "--tail", *app_args(app_name)])
 
-    app.add_typer(deploy, name="deploy")
+
+@app.command("status")
+def status(app_name: AppOption = None) -> None:
+    """Show the app's dynos on Heroku (`heroku ps`)."""
+    passthrough(["ps", *app_args(app_name)])
 
 
 def confirm(app_name: str | None, postgres_plan: str, redis_plan: str) -> None:
@@ -127,8 +139,11 @@ def confirm(app_name: str | None, postgres_plan: str, redis_plan: str) -> None:
         typer.echo()
         answer = False
     if not answer:
-        raise CLIError("not confirmed; nothing was changed", ExitCode.CANCELLED,
-                       hint="pass --yes to deploy without being asked")
+        raise CLIError(
+            "not confirmed; nothing was changed",
+            ExitCode.CANCELLED,
+            hint="pass --yes to deploy without being asked",
+        )
 
 
 def app_args(app_name: str | None) -> list[str]:
@@ -139,8 +154,7 @@ def app_args(app_name: str | None) -> list[str]:
 
         from cli.deploy_heroku import REMOTE
 
-        found = subprocess.run(["git", "remote", "get-url", REMOTE], capture_output=True,
-                               text=True)
+        found = subprocess.run(["git", "remote", "get-url", REMOTE], capture_output=True, text=True)
         url = found.stdout.strip() if found.returncode == 0 else ""
         app_name = Path(urlsplit(url).path).name.removesuffix(".git")
         if not app_name:

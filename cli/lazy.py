@@ -78,6 +78,14 @@ def lazy_command(app: typer.Typer) -> RetroGroup:
         "pretty_exceptions_short": app.pretty_exceptions_short,
         "rich_markup_mode": app.rich_markup_mode,
     }
+    _defer(group, app, commands, groups, options)
+    return group
+
+
+def _defer(
+    group: RetroGroup, app: typer.Typer, commands: list, groups: list, options: dict[str, Any]
+) -> None:
+    """Defer `commands`, then `groups`, in the order Typer itself lists them."""
     for info in commands:
         name = info.name or typer_main.get_command_name(info.callback.__name__)
         text = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
@@ -91,6 +99,10 @@ def lazy_command(app: typer.Typer) -> RetroGroup:
         group.defer(name, summary, _command_builder(info, options))
     for info in groups:
         solved = typer_main.solve_typer_info_defaults(info)
+        if not solved.name:  # `add_typer` without a name: its commands are the group's own
+            sub = info.typer_instance
+            _defer(group, app, sub.registered_commands, sub.registered_groups, options)
+            continue
         summary = TyperGroup(
             name=solved.name,
             help=solved.help,
@@ -99,7 +111,6 @@ def lazy_command(app: typer.Typer) -> RetroGroup:
             deprecated=solved.deprecated,
         )
         group.defer(solved.name, summary, _group_builder(info, app, options))
-    return group
 
 
 def _command_builder(info: Any, options: dict[str, Any]) -> Callable[[], Any]:

@@ -1,18 +1,20 @@
 """
-The `retro` program. Each group of commands lives in a module of its own that registers
-itself on `app`; modules import anything heavy (httpx, websocket, Django) inside the
-commands, so `retro --help` stays fast.
+The `retro` program. Each module of commands has a `typer.Typer()` of its own, joined here with
+`app.add_typer`: with a name for a group (`retro server …`), without one for top-level commands
+(Typer adds them to `retro` itself). Modules import anything heavy (httpx, websocket, Django)
+inside the commands, so `retro --help` stays fast.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 from typing import Annotated
 
 import typer
 
+from cli import account, deploy, messages, posts, servers, tail, users
+from cli.course import check, checkpoints, classroom, doctor, student, watch
 from cli.errors import EXIT_CODES_HELP, CLIError, ExitCode
 from cli.lazy import RetroGroup, RetroTyper
 
@@ -53,20 +55,20 @@ def global_options(
     ctx.obj["server"] = server
 
 
-# Each module defines `register(app)`.
-COMMAND_MODULES: list[str] = [
-    "cli.account",
-    "cli.posts",
-    "cli.tail",
-    "cli.messages",
-    "cli.users",
-    "cli.servers",
-    "cli.deploy",
-    "cli.course",
-]
-
-for _name in COMMAND_MODULES:
-    import_module(_name).register(app)
+# `retro --help` lists the top-level commands first, in this order, then the groups.
+app.add_typer(account.app)  # signup, login, logout, whoami
+app.add_typer(posts.app)  # post, feed
+app.add_typer(tail.app)
+app.add_typer(messages.app)  # message, inbox, conversation
+app.add_typer(users.app)
+app.add_typer(check.app)
+app.add_typer(doctor.app)
+app.add_typer(watch.app)
+app.add_typer(servers.app, name="server")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(student.app, name="lesson")
+app.add_typer(checkpoints.app, name="checkpoint")
+app.add_typer(classroom.app, name="class")
 
 
 def main() -> None:

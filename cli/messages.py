@@ -12,6 +12,12 @@ from cli.posts import text_argument
 User = Annotated[str, typer.Argument(help="The other person's username.", show_default=False)]
 
 
+app = typer.Typer()
+
+
+@app.command(
+    epilog=examples('retro message bob "Lunch at noon?"', "git log -1 | retro message bob -")
+)
 def message(
     ctx: typer.Context,
     user: User,
@@ -34,6 +40,7 @@ def message(
         output.result(f"Sent #{sent['id']} to {sent['recipient']}.")
 
 
+@app.command(epilog=examples("retro inbox", "retro inbox --json"))
 def inbox(ctx: typer.Context, json: JsonOption = False) -> None:
     """Your conversations, the most recent first, with how many messages are unread."""
     from cli import api, output
@@ -59,6 +66,7 @@ def inbox(ctx: typer.Context, json: JsonOption = False) -> None:
     output.table(["with", "unread", "when", "last message"], rows, empty="No messages yet.")
 
 
+@app.command(epilog=examples("retro conversation bob", "retro conversation bob -n 50 --json"))
 def conversation(
     ctx: typer.Context,
     user: User,
@@ -82,14 +90,4 @@ def conversation(
         ["#", "when", "from", "message"],
         [[m["id"], output.when(m["created"]), m["sender"], m["text"]] for m in latest],
         empty=f"No messages with {user} yet.",
-    )
-
-
-def register(app: typer.Typer) -> None:
-    app.command(
-        epilog=examples('retro message bob "Lunch at noon?"', "git log -1 | retro message bob -")
-    )(message)
-    app.command(epilog=examples("retro inbox", "retro inbox --json"))(inbox)
-    app.command(epilog=examples("retro conversation bob", "retro conversation bob -n 50 --json"))(
-        conversation
     )

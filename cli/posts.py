@@ -15,6 +15,9 @@ Limit = Annotated[
 ]
 
 
+app = typer.Typer()
+
+
 def text_argument(text: str) -> str:
     """TEXT itself, or all of standard input when TEXT is `-`."""
     if text != "-":
@@ -28,6 +31,12 @@ def text_argument(text: str) -> str:
     return sys.stdin.read()
 
 
+@app.command(
+    epilog=examples(
+        'retro post "Hello from the terminal"',
+        "fortune | retro post -",
+    )
+)
 def post(
     ctx: typer.Context,
     text: Annotated[
@@ -48,6 +57,7 @@ def post(
         output.result(f"Posted #{created['id']} as {created['author']}.")
 
 
+@app.command(epilog=examples("retro feed", "retro feed --limit 5 --json | jq -r '.[].text'"))
 def feed(ctx: typer.Context, limit: Limit = 20, json: JsonOption = False) -> None:
     """Show the newest posts of the public feed."""
     from cli import api, output
@@ -62,16 +72,4 @@ def feed(ctx: typer.Context, limit: Limit = 20, json: JsonOption = False) -> Non
         ["#", "when", "who", "post"],
         [[p["id"], output.when(p["created"]), p["author"], p["text"]] for p in posts],
         empty="No posts yet.",
-    )
-
-
-def register(app: typer.Typer) -> None:
-    app.command(
-        epilog=examples(
-            'retro post "Hello from the terminal"',
-            "fortune | retro post -",
-        )
-    )(post)
-    app.command(epilog=examples("retro feed", "retro feed --limit 5 --json | jq -r '.[].text'"))(
-        feed
     )

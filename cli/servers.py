@@ -8,7 +8,7 @@ import typer
 
 from cli.output import JsonOption, examples
 
-server_app = typer.Typer(
+app = typer.Typer(
     help="Name the RetroSocial sites you use (your own machine, a deployed app) and pick one.",
     no_args_is_help=True,
 )
@@ -18,7 +18,7 @@ Name = Annotated[
 ]
 
 
-@server_app.command(
+@app.command(
     "add",
     epilog=examples(
         "retro server add heroku https://myapp.herokuapp.com --use",
@@ -37,7 +37,7 @@ def add(
     output.result(f"Added {name} = {url}" + (" (in use)." if use else "."))
 
 
-@server_app.command("use", epilog=examples("retro server use heroku"))
+@app.command("use", epilog=examples("retro server use heroku"))
 def use(name: Name) -> None:
     """Talk to NAME from now on (--server still overrides it for one command)."""
     from cli import config, output
@@ -46,7 +46,7 @@ def use(name: Name) -> None:
     output.result(f"Using {name} = {url}.")
 
 
-@server_app.command("list", epilog=examples("retro server list", "retro server list --json"))
+@app.command("list", epilog=examples("retro server list", "retro server list --json"))
 def list_(ctx: typer.Context, json: JsonOption = False) -> None:
     """The named sites, which one is in use, and who you are logged in as on each."""
     from cli import config, output
@@ -68,14 +68,10 @@ def list_(ctx: typer.Context, json: JsonOption = False) -> None:
     )
 
 
-@server_app.command("remove", epilog=examples("retro server remove heroku"))
+@app.command("remove", epilog=examples("retro server remove heroku"))
 def remove(name: Name) -> None:
     """Forget NAME and the token saved for it."""
     from cli import config, output
 
     url = config.remove_server(name)
     output.result(f"Removed {name} ({url}).")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(server_app, name="server")

@@ -33,6 +33,9 @@ IDLE_TIMEOUT = 60.0
 CLOSE_CREDENTIALS = 4401  # the server ended the socket because its credentials ended
 
 
+app = typer.Typer()
+
+
 class Stream:
     """One live websocket and the API calls that fill the gaps around it."""
 
@@ -171,11 +174,12 @@ class Stream:
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 if code == CLOSE_CREDENTIALS:
                     self.close()
-                    self.events.put(("fatal", self.kind, CLIError(
+                    ended = CLIError(
                         f"{self.ws_url} was closed because its credentials ended",
                         ExitCode.AUTH,
                         hint="the token was revoked or the password changed: run retro login",
-                    )))
+                    )
+                    self.events.put(("fatal", self.kind, ended))
                     return
                 reason = f"the server closed it ({code})" if code else reason
                 opcode = None
@@ -265,6 +269,14 @@ class InboxStream(Stream):
         return api.inbox_after(self.client, after)
 
 
+@app.command(
+    epilog=examples(
+        "retro tail",
+        "retro tail --last 10 --messages",
+        "retro tail --retry",
+        "retro tail --json | jq -r .text",
+    )
+)
 def tail(
     ctx: typer.Context,
     json: Annotated[
@@ -336,14 +348,3 @@ def tail(
         for stream in streams:
             stream.close()
             stream.client.close()
-
-
-def register(app: typer.Typer) -> None:
-    app.command(
-        epilog=examples(
-            "retro tail",
-            "retro tail --last 10 --messages",
-            "retro tail --retry",
-            "retro tail --json | jq -r .text",
-        )
-    )(tail)

@@ -8,7 +8,10 @@ import typer
 
 from cli.output import JsonOption, examples
 
+app = typer.Typer()
 
+
+@app.command(epilog=examples("retro users", "retro users --json | jq -r '.[].username'"))
 def users(
     ctx: typer.Context,
     limit: Annotated[
@@ -30,7 +33,3 @@ def users(
         [[person["username"], output.when(person.get("date_joined"))] for person in people],
         empty="No one has signed up yet.",
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command(epilog=examples("retro users", "retro users --json | jq -r '.[].username'"))(users)

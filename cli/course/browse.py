@@ -14,6 +14,9 @@ from cli.output import examples
 SITE_ENV = "RETRO_COURSE_SITE"
 
 
+app = typer.Typer()
+
+
 def site_dir(root: Path) -> Path:
     """The built course site: RETRO_COURSE_SITE, else build/course/ in the course's folder."""
     configured = os.environ.get(SITE_ENV)
@@ -54,6 +57,12 @@ def build_site(root: Path) -> None:
         )
 
 
+@app.command(
+    "open",
+    epilog=examples(
+        "retro lesson open 1", "retro lesson open 4 --step 8", "retro lesson open 6 --print"
+    ),
+)
 def lesson_open(
     week: Annotated[
         str, typer.Argument(metavar="WEEK", help="The week: 1 to 6 (or week-3, final).")
@@ -110,12 +119,3 @@ def lesson_open(
     output.status(f"No browser to open here: open {where} at this address, or this file:")
     output.result(url)
     output.result(str(page.resolve()))
-
-
-def register(lesson_app: typer.Typer) -> None:
-    lesson_app.command(
-        "open",
-        epilog=examples(
-            "retro lesson open 1", "retro lesson open 4 --step 8", "retro lesson open 6 --print"
-        ),
-    )(lesson_open)

@@ -25,7 +25,7 @@ import typer
 
 from cli.output import JsonOption, examples
 
-checkpoint_app = typer.Typer(
+app = typer.Typer(
     help="Instructors: list the checkpoints, reset students' projects to one, publish them as "
     "git branches.",
     no_args_is_help=True,
@@ -155,7 +155,7 @@ def confirm(question: str) -> None:
         raise CLIError("cancelled: nothing was changed", code=ExitCode.CANCELLED)
 
 
-@checkpoint_app.command("list", epilog=examples("retro checkpoint list"))
+@app.command("list", epilog=examples("retro checkpoint list"))
 def checkpoint_list(json: JsonOption = False) -> None:
     """The checkpoints: the whole project at the end of each week."""
     from cli import output
@@ -198,7 +198,7 @@ DryRunOption = Annotated[
 ]
 
 
-@checkpoint_app.command(
+@app.command(
     "reset",
     epilog=examples(
         "retro checkpoint reset 3",
@@ -339,7 +339,7 @@ def _print_plans(plans: list[Plan], week: int, *, as_json: bool) -> None:
     output.status("Dry run: nothing was changed.")
 
 
-@checkpoint_app.command(
+@app.command(
     "backups",
     epilog=examples(
         "retro checkpoint backups",
@@ -380,7 +380,7 @@ def checkpoint_backups(paths: PathsOption = None, json: JsonOption = False) -> N
         output.status("Bring one back with `retro checkpoint restore BACKUP --path PROJECT`.")
 
 
-@checkpoint_app.command(
+@app.command(
     "restore",
     epilog=examples(
         "retro checkpoint restore --dry-run",
@@ -462,7 +462,7 @@ def checkpoint_restore(
     output.result(f"  what it held just before is saved: {plan.backup}")
 
 
-@checkpoint_app.command(
+@app.command(
     "publish",
     epilog=examples(
         "retro checkpoint publish --repo ~/course-site",
@@ -561,7 +561,3 @@ def checkpoint_publish(
         )
     else:
         output.status(f"In {root}: `git checkout week-3` (for example) gives that week's project.")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(checkpoint_app, name="checkpoint")

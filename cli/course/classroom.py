@@ -22,7 +22,7 @@ import typer
 
 from cli.output import JsonOption, examples
 
-class_app = typer.Typer(
+app = typer.Typer(
     help="Instructors: check a whole class of projects at once.", no_args_is_help=True
 )
 
@@ -272,7 +272,7 @@ tr.failed td:nth-child(2), tr.error td:nth-child(2) {{ color: #a11; font-weight:
 # -- the command -------------------------------------------------------------------------------
 
 
-@class_app.command(
+@app.command(
     "check",
     epilog=examples(
         "retro class check 2 ~/class/*/",
@@ -492,7 +492,3 @@ def class_check(
             f"{len(outcomes) - passed} of {len(outcomes)} projects did not pass",
             code=ExitCode.CHECK_FAILED,
         )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(class_app, name="class")

@@ -26,6 +26,9 @@ OK, PROBLEM, SKIP = "ok", "problem", "skip"
 TOOLKIT_PACKAGES = ("retrosocial", "users", "posts", "messaging", "api")
 
 
+app = typer.Typer()
+
+
 @dataclass
 class Line:
     status: str
@@ -414,6 +417,7 @@ def heroku_lines() -> list[Line]:
     return lines
 
 
+@app.command("doctor", epilog=examples("retro doctor", "retro doctor --path ~/retrosocial"))
 def doctor(
     path: Annotated[
         Path | None,
@@ -485,9 +489,3 @@ def doctor(
                 console.print(Text(f"    fix: {line.fix}"))
     if problems:
         raise CLIError(f"{len(problems)} problem(s) found", code=ExitCode.CHECK_FAILED)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("doctor", epilog=examples("retro doctor", "retro doctor --path ~/retrosocial"))(
-        doctor
-    )

@@ -37,6 +37,9 @@ SLOW = {
 PROGRESS_KEY = "\0progress"  # the snapshot's entry for the file `retro check` records in
 
 
+app = typer.Typer()
+
+
 @dataclass
 class Round:
     """One run of a week's quick checks."""
@@ -234,6 +237,14 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+@app.command(
+    "watch",
+    epilog=examples(
+        "retro watch",
+        "retro watch --week 2 --path ~/retrosocial",
+        "retro watch --once",
+    ),
+)
 def watch(
     path: PathOption = None,
     week: Annotated[
@@ -346,14 +357,3 @@ def watch(
         raise typer.Exit(int(ExitCode.CANCELLED)) from None
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def register(app: typer.Typer) -> None:
-    app.command(
-        "watch",
-        epilog=examples(
-            "retro watch",
-            "retro watch --week 2 --path ~/retrosocial",
-            "retro watch --once",
-        ),
-    )(watch)

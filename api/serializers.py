@@ -157,9 +157,3 @@ class ConversationSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-
-
-class ValidationErrorSerializer(serializers.Serializer):
-    """{"field": ["message", ...]} for each field in error, or "non_field_errors"."""
-
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)

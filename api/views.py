@@ -249,7 +249,7 @@ class ConversationsView(generics.GenericAPIView):
     )
     def get(self, request):
         rows = self.paginate_queryset(self.get_queryset())
-        conversations = conversation_list(user=request.user, rows=rows)
+        conversations = conversation_list(rows=rows)
         return self.get_paginated_response(
             s.ConversationSerializer(conversations, many=True).data
         )

@@ -15,7 +15,7 @@ class Conversation:
     unread: int
 
 
-def conversation_list(*, user, rows) -> list[Conversation]:
+def conversation_list(*, rows) -> list[Conversation]:
     """Turn rows of Message.objects.conversations(user) (a page of them) into Conversations,
     with two queries whatever the number of rows."""
     rows = list(rows)

@@ -31,7 +31,7 @@ def inbox(request):
     page = Paginator(Message.objects.conversations(request.user), CONVERSATIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    conversations = conversation_list(user=request.user, rows=page.object_list)
+    conversations = conversation_list(rows=page.object_list)
     return render(
         request,
         "messaging/inbox.html",

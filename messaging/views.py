@@ -48,32 +48,25 @@ def conversation(request, username):
     if other is None:
         raise Http404(no_such_user(username))
     is_self = other == request.user
-    form, wait = None, None
-    if not is_self:
-        if request.method == "POST":
-            form = MessageForm(request.POST)
-            # The same limit as the API's: posts and messages per user (retrosocial.limits).
-            wait = limits.hit("write", request.user.pk)
-            if wait:
-                form.is_valid()
-                form.add_error(None, limits.TOO_MANY.format(wait))
-            elif form.is_valid():
-                try:
-                    message_create(
-                        sender=request.user, recipient=other, text=form.cleaned_data["text"]
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error)
-                else:
-                    return redirect("conversation", username=other.username)
-        else:
-            form = MessageForm()
-    elif request.method == "POST":
-        # Only a hand-made request gets here: the page offers no form to yourself.
+    wait = None
+    if request.method == "POST":
         form = MessageForm(request.POST)
-        form.add_error(None, MESSAGE_TO_SELF_ERROR)
+        # The same limit as the API's: posts and messages per user (retrosocial.limits).
+        wait = limits.hit("write", request.user.pk)
+        if wait:
+            form.is_valid()
+            form.add_error(None, limits.TOO_MANY.format(wait))
+        elif form.is_valid():
+            try:
+                message_create(sender=request.user, recipient=other, text=form.cleaned_data["text"])
+            except ValidationError as error:  # such as a message to yourself
+                form.add_error(None, error)
+            else:
+                return redirect("conversation", username=other.username)
+    else:
+        conversation_mark_read(reader=request.user, other=other)
+        form = None if is_self else MessageForm()
 
-    conversation_mark_read(reader=request.user, other=other)
     page = Paginator(
         Message.objects.between(request.user, other).newest_first(), MESSAGES_PER_PAGE
     ).get_page(request.GET.get("page"))

@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from messaging.models import MESSAGE_TO_SELF_ERROR, Message
+from messaging.services import message_create
 from posts.models import Post
 from posts.views import POSTS_PER_PAGE
 from tests.live import PASSWORD
@@ -185,6 +187,28 @@ class TestPostsSince:
     @pytest.mark.parametrize("query", ["", "?after=", "?after=abc"])
     def test_a_missing_or_bad_id_is_a_400(self, client, query):
         assert client.get(f"/posts/since{query}").status_code == 400
+
+
+@pytest.mark.django_db
+class TestConversationPage:
+    def test_a_refused_message_shows_why_and_marks_nothing_read(self, client, ada, bob):
+        unread = message_create(sender=bob, recipient=ada, text="read me later")
+        client.force_login(ada)
+        page = client.post("/messages/bob", {"text": "   "})
+        assert page.status_code == 200
+        assert "This field is required." in page.content.decode()
+        unread.refresh_from_db()
+        assert unread.read is None
+        client.get("/messages/bob")
+        unread.refresh_from_db()
+        assert unread.read is not None
+
+    def test_a_message_to_yourself_is_refused_by_the_service(self, client, ada):
+        client.force_login(ada)
+        page = client.post("/messages/ada", {"text": "note to self"})
+        assert page.status_code == 200
+        assert page.context["form"].non_field_errors() == [MESSAGE_TO_SELF_ERROR]
+        assert not Message.objects.exists()
 
 
 @pytest.mark.django_db

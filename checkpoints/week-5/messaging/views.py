@@ -47,27 +47,19 @@ def conversation(request, username):
     if other is None:
         raise Http404(no_such_user(username))
     is_self = other == request.user
-    form = None
-    if not is_self:
-        if request.method == "POST":
-            form = MessageForm(request.POST)
-            if form.is_valid():
-                try:
-                    message_create(
-                        sender=request.user, recipient=other, text=form.cleaned_data["text"]
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error)
-                else:
-                    return redirect("conversation", username=other.username)
-        else:
-            form = MessageForm()
-    elif request.method == "POST":
-        # Only a hand-made request gets here: the page offers no form to yourself.
+    if request.method == "POST":
         form = MessageForm(request.POST)
-        form.add_error(None, MESSAGE_TO_SELF_ERROR)
+        if form.is_valid():
+            try:
+                message_create(sender=request.user, recipient=other, text=form.cleaned_data["text"])
+            except ValidationError as error:  # such as a message to yourself
+                form.add_error(None, error)
+            else:
+                return redirect("conversation", username=other.username)
+    else:
+        conversation_mark_read(reader=request.user, other=other)
+        form = None if is_self else MessageForm()
 
-    conversation_mark_read(reader=request.user, other=other)
     page = Paginator(
         Message.objects.between(request.user, other).newest_first(), MESSAGES_PER_PAGE
     ).get_page(request.GET.get("page"))

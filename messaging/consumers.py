@@ -5,7 +5,7 @@ from retrosocial.live import LiveConsumer
 class InboxConsumer(LiveConsumer):
     """A user's own direct messages, live: each new message they sent or received, as JSON.
 
-    The user comes from the session cookie or an API token (see api.websocket); an anonymous
+    The user comes from the session cookie or an API token (see retrosocial.websocket); an anonymous
     socket is refused before it is accepted.
     """
 

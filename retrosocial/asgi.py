@@ -15,8 +15,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from api.websocket import WebsocketAuthMiddleware  # noqa: E402
 from retrosocial.routing import websocket_urlpatterns  # noqa: E402
+from retrosocial.websocket import WebsocketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -53,7 +53,7 @@ def tokens_not_read(root: Path, python: str) -> Path:
     """The site, its websocket middleware blind to the Authorization header (week 6, step 4
     undone): a program's socket is anonymous, and the inbox refuses it."""
     copy_checkpoint(6, root)
-    edit(root, "api/websocket.py", "key = token_key(scope)", "key = None")
+    edit(root, "retrosocial/websocket.py", "key = token_key(scope)", "key = None")
     return root
 
 

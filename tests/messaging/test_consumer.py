@@ -9,11 +9,11 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from rest_framework.authtoken.models import Token
 
-from api.websocket import WebsocketAuthMiddleware
 from messaging.services import message_create, message_payload
 from posts.services import post_create, post_payload
 from retrosocial.asgi import application
 from retrosocial.routing import websocket_urlpatterns
+from retrosocial.websocket import WebsocketAuthMiddleware
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OWN_ORIGIN = (b"origin", b"http://localhost")

@@ -5,6 +5,10 @@ to Heroku step by step (`heroku`), then follow it there (`logs`, `status`).
 Exit status: 0 when done; 9 (deploy_failed) when a step fails — Postgres or Redis unreachable,
 a port in use, a Heroku step refused; 4 (auth) when the Heroku CLI is not logged in; 10
 (project) outside a project with a Procfile; 130 (cancelled) when a deploy is not confirmed.
+
+The commands are here; `local` runs in local.py (its settings.py, services.py and ports.py),
+`heroku` in heroku.py (its steps in heroku_app.py and heroku_release.py, the commands it runs
+through heroku_cli.py); steps.py shows the steps of both.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def local(
     postgres://postgres@127.0.0.1:5432/retrosocial, created if missing), Redis (REDIS_URL,
     default redis://127.0.0.1:6379/0), DEBUG off; collectstatic, the Procfile's release
     process, then its web process through honcho, until Ctrl-C."""
-    from cli.deploy_local import run
+    from cli.deploy.local import run
 
     if not 1 <= port <= 65535:
         raise CLIError(f"not a port: {port}", ExitCode.USAGE)
@@ -78,8 +82,8 @@ def heroku(
     """Deploy to Heroku, step by step: CLI logged in, app, add-ons, config vars, git push,
     release phase, /healthz; then save the app as a server. Each step skips what is done,
     so running it again resumes. Heroku is paid: see the README's Deploy section."""
-    from cli.deploy_heroku import Deploy
-    from cli.deploy_steps import Steps
+    from cli.deploy.heroku import Deploy
+    from cli.deploy.steps import Steps
 
     steps = Steps()
     work = Deploy(
@@ -149,14 +153,10 @@ def confirm(app_name: str | None, postgres_plan: str, redis_plan: str) -> None:
 def app_args(app_name: str | None) -> list[str]:
     """--app NAME: the one given, else the app of the `heroku` git remote."""
     if not app_name:
-        from pathlib import Path
-        from urllib.parse import urlsplit
-
-        from cli.deploy_heroku import REMOTE
+        from cli.deploy.heroku_cli import REMOTE, app_of_remote
 
         found = subprocess.run(["git", "remote", "get-url", REMOTE], capture_output=True, text=True)
-        url = found.stdout.strip() if found.returncode == 0 else ""
-        app_name = Path(urlsplit(url).path).name.removesuffix(".git")
+        app_name = app_of_remote(found.stdout) if found.returncode == 0 else ""
         if not app_name:
             raise CLIError(
                 "which Heroku app? There is no `heroku` git remote here",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cli.errors import CLIError, ExitCode
 
-TOOLKIT_ROOT = Path(__file__).resolve().parent.parent
+TOOLKIT_ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

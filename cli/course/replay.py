@@ -83,78 +83,28 @@ class ReplayResult:
         return self.listing_paths | self.command_paths
 
 
-class Replay:
-    def __init__(self, course: Course, week: Week, lesson: Lesson, folder: Path, python: str):
+def inside(folder: Path, rel: str) -> Path:
+    """`folder / rel`, refused (PatchError) when it would lead outside `folder`."""
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise PatchError(f"{rel} is outside the project")
+    return path
+
+
+class Terminal:
+    """The student's terminal in the replay's folder: its environment (which `export` and
+    `unset` change), the commands it replays, and which of the project's files each changed."""
+
+    def __init__(self, course: Course, folder: Path, python: str):
         self.course = course
-        self.week = week
-        self.lesson = lesson
         self.folder = folder
         self.python = python
         self.env = {key: os.environ[key] for key in KEEP_ENV if key in os.environ}
         self.env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
         self.env["PATH"] = str(Path(python).parent) + os.pathsep + self.env.get("PATH", "")
-        self.result = ReplayResult(week=week, folder=folder)
-        self.last_command: str = ""
+        self.last_command: str = ""  # "shell" after `python manage.py shell`
 
-    # -- the walk ---------------------------------------------------------------------------
-
-    def run(self) -> ReplayResult:
-        if self.course.previous(self.week) is not None:
-            self.migrate_previous()
-        for block in self.lesson.blocks:
-            if block.step is None:
-                continue
-            kind = block.kind
-            if kind in {"listing", "diff"}:
-                self.write(block)
-            elif kind == "console" and not block.needs:
-                for command in block.commands():
-                    self.result.runs.append(self.command(command, block.step))
-            elif kind == "pycon" and self.last_command == "shell" and not block.needs:
-                self.session(block)
-        return self.result
-
-    def migrate_previous(self) -> None:
-        """A student starting week N has the database of week N-1: migrate it first (quietly;
-        with DEBUG on, as the student runs it locally)."""
-        completed = subprocess.run(
-            [self.python, "manage.py", "migrate", "--noinput"],
-            cwd=self.folder,
-            env={**self.env, "DEBUG": "1"},
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-        )
-        if completed.returncode != 0:
-            self.result.errors.append(
-                f"the previous checkpoint does not migrate: {completed.stderr[-1000:]}"
-            )
-
-    def target(self, rel: str) -> Path:
-        path = (self.folder / rel).resolve()
-        if not path.is_relative_to(self.folder.resolve()):
-            raise PatchError(f"{rel} is outside the project")
-        return path
-
-    def write(self, block: Block) -> None:
-        rel = block.path or ""
-        try:
-            path = self.target(rel)
-            if block.kind == "diff":
-                if not path.is_file():
-                    raise PatchError(f"{rel} does not exist yet")
-                path.write_text(apply(path.read_text(encoding="utf-8"), block.body), "utf-8")
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(block.body, encoding="utf-8")
-        except (PatchError, OSError) as error:
-            self.result.errors.append(f"line {block.line} ({rel}): {error}")
-            return
-        self.result.listing_paths.add(rel)
-
-    # -- commands ---------------------------------------------------------------------------
-
-    def command(self, command: Command, step: int | None) -> CommandRun:
+    def run(self, command: Command, step: int | None) -> CommandRun:
         run = CommandRun(command=command, step=step, ran=False)
         try:
             words = shlex.split(command.text)
@@ -206,7 +156,6 @@ class Replay:
             return run
         run.ran, run.returncode, run.output = True, completed.returncode, completed.stdout
         run.touched = self.changed(before)
-        self.result.command_paths.update(run.touched)
         if command.output.strip():
             run.matches = output_matches(command.output, run.output)
         return run
@@ -233,7 +182,7 @@ class Replay:
         before = self.snapshot()
         try:
             for rel in paths:
-                path = self.target(rel)
+                path = inside(self.folder, rel)
                 if path.is_dir():
                     if not any(flag in flags for flag in ("-r", "-rf", "-fr", "-R")):
                         raise OSError(f"rm: {rel} is a folder")
@@ -247,7 +196,6 @@ class Replay:
             return run
         run.ran, run.returncode = True, 0
         run.touched = self.changed(before)
-        self.result.command_paths.update(run.touched)
         return run
 
     def snapshot(self) -> dict[str, str]:
@@ -260,14 +208,76 @@ class Replay:
         after = self.snapshot()
         return sorted(rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel))
 
-    # -- shell sessions ---------------------------------------------------------------------
+
+class Replay:
+    """The lesson's steps in order: listings written, diffs applied, commands run in the
+    `Terminal`, ```pycon sessions run as doctests in Django's shell."""
+
+    def __init__(self, course: Course, week: Week, lesson: Lesson, folder: Path, python: str):
+        self.course = course
+        self.week = week
+        self.lesson = lesson
+        self.folder = folder
+        self.python = python
+        self.terminal = Terminal(course, folder, python)
+        self.result = ReplayResult(week=week, folder=folder)
+
+    def run(self) -> ReplayResult:
+        if self.course.previous(self.week) is not None:
+            self.migrate_previous()
+        for block in self.lesson.blocks:
+            if block.step is None:
+                continue
+            kind = block.kind
+            if kind in {"listing", "diff"}:
+                self.write(block)
+            elif kind == "console" and not block.needs:
+                for command in block.commands():
+                    run = self.terminal.run(command, block.step)
+                    self.result.runs.append(run)
+                    self.result.command_paths.update(run.touched)
+            elif kind == "pycon" and self.terminal.last_command == "shell" and not block.needs:
+                self.session(block)
+        return self.result
+
+    def migrate_previous(self) -> None:
+        """A student starting week N has the database of week N-1: migrate it first (quietly;
+        with DEBUG on, as the student runs it locally)."""
+        completed = subprocess.run(
+            [self.python, "manage.py", "migrate", "--noinput"],
+            cwd=self.folder,
+            env={**self.terminal.env, "DEBUG": "1"},
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+        )
+        if completed.returncode != 0:
+            self.result.errors.append(
+                f"the previous checkpoint does not migrate: {completed.stderr[-1000:]}"
+            )
+
+    def write(self, block: Block) -> None:
+        rel = block.path or ""
+        try:
+            path = inside(self.folder, rel)
+            if block.kind == "diff":
+                if not path.is_file():
+                    raise PatchError(f"{rel} does not exist yet")
+                path.write_text(apply(path.read_text(encoding="utf-8"), block.body), "utf-8")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(block.body, encoding="utf-8")
+        except (PatchError, OSError) as error:
+            self.result.errors.append(f"line {block.line} ({rel}): {error}")
+            return
+        self.result.listing_paths.add(rel)
 
     def session(self, block: Block) -> None:
         code = SESSION_RUNNER.format(text=block.body)
         completed = subprocess.run(
             [self.python, "manage.py", "shell", "-c", code],
             cwd=self.folder,
-            env=self.env,
+            env=self.terminal.env,
             capture_output=True,
             text=True,
             timeout=COMMAND_TIMEOUT,

@@ -3,7 +3,6 @@ The API's rate limits, counted by retrosocial.limits: the same counters the page
 so a limit holds whichever door a request comes through. DRF answers 429 with Retry-After.
 """
 
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import BaseThrottle
 
 from retrosocial import limits
@@ -33,14 +32,10 @@ class AuthRateThrottle(LimitThrottle):
 
 
 class WriteRateThrottle(LimitThrottle):
-    """Posting and sending messages: per user. Reading is not limited."""
+    """Posting and sending messages: per user, on the views that post or send (reading is not
+    limited)."""
 
     scope = "write"
-
-    def allow_request(self, request, view):
-        if request.method in SAFE_METHODS:
-            return True
-        return super().allow_request(request, view)
 
     def ident(self, request):
         return request.user.pk

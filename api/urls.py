@@ -6,6 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
 from api import views
+from api.dispatch import by_method
 from api.docs import DocsView
 
 app_name = "api"
@@ -22,13 +23,21 @@ def not_found(request, rest=None):
 
 urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="signup"),
-    path("auth/token", views.TokenView.as_view(), name="token"),
+    path(
+        "auth/token",
+        by_method(POST=views.TokenCreateView, DELETE=views.TokenRevokeView),
+        name="token",
+    ),
     path("me", views.MeView.as_view(), name="me"),
-    path("users", views.UsersView.as_view(), name="users"),
-    path("posts", views.PostsView.as_view(), name="posts"),
+    path("users", views.UserListView.as_view(), name="users"),
+    path("posts", by_method(GET=views.PostListView, POST=views.PostCreateView), name="posts"),
     path("inbox", views.InboxView.as_view(), name="inbox"),
-    path("messages", views.ConversationsView.as_view(), name="conversations"),
-    path("messages/<str:username>", views.ConversationView.as_view(), name="conversation"),
+    path("messages", views.ConversationListView.as_view(), name="conversations"),
+    path(
+        "messages/<str:username>",
+        by_method(GET=views.ConversationReadView, POST=views.MessageSendView),
+        name="conversation",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file of its own (docs/?script):
     # the Content-Security-Policy allows no inline script.

@@ -1,22 +1,23 @@
 """
-The REST API (its contract: /api/schema/, read at /api/docs/): one view per URL, each calling the
-same services the pages call — users.services.user_create, posts.services.post_create,
-messaging.services.message_create — and counting the same limits (retrosocial.limits).
+The REST API (its contract: /api/schema/, read at /api/docs/): one view per operation, each
+declaring who may call it and how often, and calling the same services the pages call —
+users.services.user_create, posts.services.post_create, messaging.services.message_create —
+counting the same limits (retrosocial.limits). Views without `authentication_classes` take a
+token or the session (settings.REST_FRAMEWORK); what each answers is in api/openapi.py.
 """
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, Throttled
-from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from api import idempotency
+from api import idempotency, openapi
 from api import serializers as s
 from api.pagination import ConversationPagination, NewestFirstPagination, UsernamePagination
 from api.throttles import AuthRateThrottle, WriteRateThrottle
@@ -29,43 +30,6 @@ from retrosocial import limits
 from users.services import user_create
 
 User = get_user_model()
-
-FIELD_ERRORS = {
-    "type": "object",
-    "description": 'Field errors: {"field": ["message", ...]}; errors that belong to no field '
-    'come under "non_field_errors".',
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
-
-
-def error(description):
-    return OpenApiResponse(s.ErrorSerializer, description=description)
-
-
-BAD_REQUEST = OpenApiResponse(
-    {
-        "anyOf": [
-            FIELD_ERRORS,
-            {
-                "type": "object",
-                "description": "A body that is not JSON: {\"detail\": \"JSON parse error - ...\"}",
-                "properties": {"detail": {"type": "string"}},
-                "required": ["detail"],
-            },
-        ]
-    },
-    description="Invalid input; nothing was saved.",
-)
-UNAUTHORIZED = error("No credentials, or an invalid token (`WWW-Authenticate: Token`).")
-FORBIDDEN = error("A session request without a valid CSRF token.")
-THROTTLED = error("Too many requests; the `Retry-After` header says how many seconds to wait.")
-BAD_CURSOR = error("Invalid cursor.")
-KEY_REUSED = error("The Idempotency-Key was used before with a different request.")
-NO_SUCH_USER = error("No such user.")
-USERNAME = OpenApiParameter("username", str, OpenApiParameter.PATH, description="The other person.")
-PEEK = OpenApiParameter(
-    "peek", bool, OpenApiParameter.QUERY, description="Read without marking anything read."
-)
 
 
 def as_field_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -87,19 +51,15 @@ def other_user_or_404(username: str):
     return user
 
 
+# --- accounts -------------------------------------------------------------------------------
+
+
+@openapi.signup
 class SignupView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [AuthRateThrottle]
 
-    @extend_schema(
-        operation_id="signup",
-        tags=["auth"],
-        summary="Create an account and get its token",
-        request=s.SignupSerializer,
-        responses={201: s.SignupResultSerializer, 400: BAD_REQUEST, 429: THROTTLED},
-        auth=[],
-    )
     def post(self, request):
         serializer = s.SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -113,30 +73,13 @@ class SignupView(APIView):
         )
 
 
-class TokenView(APIView):
-    # POST logs in (no credentials needed to ask); DELETE revokes the caller's token.
+@openapi.token_create
+class TokenCreateView(APIView):
+    # Logging in: no credentials needed to ask, so it is counted per client address.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
 
-    def logging_in(self) -> bool:
-        request = getattr(self, "request", None)  # None while the schema is generated
-        return request is not None and request.method == "POST"
-
-    def get_authenticators(self):
-        return [] if self.logging_in() else super().get_authenticators()
-
-    def get_permissions(self):
-        return [AllowAny()] if self.logging_in() else [IsAuthenticated()]
-
-    def get_throttles(self):
-        return [AuthRateThrottle()] if self.logging_in() else []
-
-    @extend_schema(
-        operation_id="token_create",
-        tags=["auth"],
-        summary="Log in: exchange a username and password for a token",
-        request=s.TokenRequestSerializer,
-        responses={200: s.TokenResultSerializer, 400: BAD_REQUEST, 429: THROTTLED},
-        auth=[],
-    )
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         account = limits.account_key(data.get("username", ""))
@@ -152,75 +95,53 @@ class TokenView(APIView):
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 
-    @extend_schema(
-        operation_id="token_revoke",
-        tags=["auth"],
-        summary="Log out: revoke your token",
-        request=None,
-        responses={204: None, 401: UNAUTHORIZED, 403: FORBIDDEN},
-    )
+
+@openapi.token_revoke
+class TokenRevokeView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = []
+
     def delete(self, request):
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@openapi.me
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = []
 
-    @extend_schema(
-        operation_id="me",
-        tags=["users"],
-        summary="Who am I",
-        responses={200: s.MeSerializer, 401: UNAUTHORIZED},
-    )
     def get(self, request):
         return Response(s.MeSerializer(request.user).data)
 
 
-class UsersView(generics.ListAPIView):
+@openapi.users_list
+class UserListView(generics.ListAPIView):
     permission_classes = [AllowAny]
+    throttle_classes = []
     serializer_class = s.UserSerializer
     pagination_class = UsernamePagination
     queryset = User.objects.filter(is_active=True)
 
-    @extend_schema(
-        operation_id="users_list",
-        tags=["users"],
-        summary="Everyone on the site, by username",
-        responses={200: s.UserSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
-                   404: BAD_CURSOR},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+
+# --- posts ----------------------------------------------------------------------------------
 
 
-class PostsView(generics.GenericAPIView):
-    permission_classes = [IsAuthenticatedOrReadOnly]
-    throttle_classes = [WriteRateThrottle]
-    pagination_class = NewestFirstPagination
+@openapi.posts_list
+class PostListView(generics.ListAPIView):
+    # The feed: readable without logging in.
+    permission_classes = [AllowAny]
+    throttle_classes = []
     serializer_class = s.PostSerializer
+    pagination_class = NewestFirstPagination
     queryset = Post.objects.select_related("author")
 
-    @extend_schema(
-        operation_id="posts_list",
-        tags=["posts"],
-        summary="The feed: newest first, or what came after a post",
-        responses={200: s.PostSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
-                   404: BAD_CURSOR},
-    )
-    def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.PostSerializer(page, many=True).data)
 
-    @extend_schema(
-        operation_id="posts_create",
-        tags=["posts"],
-        summary="Post to the feed (it goes out on /ws/feed at once)",
-        parameters=[idempotency.PARAMETER],
-        request=s.PostCreateSerializer,
-        responses={201: s.PostSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN,
-                   422: KEY_REUSED, 429: THROTTLED},
-    )
+@openapi.posts_create
+class PostCreateView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [WriteRateThrottle]
+
     @idempotency.idempotent
     def post(self, request):
         serializer = s.PostCreateSerializer(data=request.data)
@@ -232,67 +153,43 @@ class PostsView(generics.GenericAPIView):
         return Response(s.PostSerializer(post).data, status=status.HTTP_201_CREATED)
 
 
-class ConversationsView(generics.GenericAPIView):
+# --- direct messages ------------------------------------------------------------------------
+
+
+@openapi.conversations_list
+class ConversationListView(generics.GenericAPIView):
     permission_classes = [IsAuthenticated]
-    pagination_class = ConversationPagination
+    throttle_classes = []
     serializer_class = s.ConversationSerializer
+    pagination_class = ConversationPagination
 
     def get_queryset(self):
         return Message.objects.conversations(self.request.user)
 
-    @extend_schema(
-        operation_id="conversations_list",
-        tags=["messages"],
-        summary="Your conversations, newest first, with unread counts",
-        responses={200: s.ConversationSerializer(many=True), 400: BAD_REQUEST,
-                   401: UNAUTHORIZED, 404: BAD_CURSOR},
-    )
     def get(self, request):
         rows = self.paginate_queryset(self.get_queryset())
         conversations = conversation_list(rows=rows)
-        return self.get_paginated_response(
-            s.ConversationSerializer(conversations, many=True).data
-        )
+        return self.get_paginated_response(s.ConversationSerializer(conversations, many=True).data)
 
 
-class InboxView(generics.GenericAPIView):
+@openapi.inbox_list
+class InboxView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
-    pagination_class = NewestFirstPagination
+    throttle_classes = []
     serializer_class = s.MessageSerializer
+    pagination_class = NewestFirstPagination
 
-    @extend_schema(
-        operation_id="inbox_list",
-        tags=["messages"],
-        summary="Every message you sent or received: newest first, or what came after a message",
-        description="What /ws/inbox sends, for catching up after a reconnect or a resync frame "
-        "with `?after=ID`. Marks nothing read.",
-        responses={200: s.MessageSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
-                   404: BAD_CURSOR},
-    )
-    def get(self, request):
-        messages = Message.objects.involving(request.user).select_related("sender", "recipient")
-        page = self.paginate_queryset(messages)
-        return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+    def get_queryset(self):
+        return Message.objects.involving(self.request.user).select_related("sender", "recipient")
 
 
-class ConversationView(generics.GenericAPIView):
+@openapi.conversation_read
+class ConversationReadView(generics.GenericAPIView):
     permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteRateThrottle]
-    pagination_class = NewestFirstPagination
+    throttle_classes = []
     serializer_class = s.MessageSerializer
+    pagination_class = NewestFirstPagination
 
-    @extend_schema(
-        operation_id="conversation_read",
-        tags=["messages"],
-        summary="One conversation: newest first, or what came after a message",
-        description="Reading a conversation marks the messages the other person sent you as "
-        "read, as opening it on the site does, unless `?peek=true` (what a program that only "
-        "catches up after its /ws/inbox reconnects should send).",
-        parameters=[USERNAME, PEEK],
-        responses={200: s.MessageSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED,
-                   404: OpenApiResponse(s.ErrorSerializer, description="No such user, or an "
-                                        "invalid cursor.")},
-    )
     def get(self, request, username):
         other = other_user_or_404(username)
         peek = request.query_params.get("peek", "false")
@@ -303,15 +200,12 @@ class ConversationView(generics.GenericAPIView):
         page = self.paginate_queryset(Message.objects.between(request.user, other))
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
-    @extend_schema(
-        operation_id="message_send",
-        tags=["messages"],
-        summary="Send a message (it goes out on both people's /ws/inbox at once)",
-        parameters=[USERNAME, idempotency.PARAMETER],
-        request=s.MessageCreateSerializer,
-        responses={201: s.MessageSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED,
-                   403: FORBIDDEN, 404: NO_SUCH_USER, 422: KEY_REUSED, 429: THROTTLED},
-    )
+
+@openapi.message_send
+class MessageSendView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [WriteRateThrottle]
+
     @idempotency.idempotent
     def post(self, request, username):
         other = other_user_or_404(username)

@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ if str(ROOT) not in sys.path:
 
 from cli.checks.session import SCRUBBED_ENV as CHECK_SCRUBBED_ENV  # noqa: E402
 from cli.course import model  # noqa: E402  (after the path above, when run as a script)
+from cli.net import NotAnswering, free_port, wait_until_answering  # noqa: E402
 
 PICTURES_DIR = ROOT / "lessons" / "pictures"
 CHROMIUM = os.environ.get("RETRO_CHROMIUM", "/usr/bin/chromium")
@@ -182,12 +182,6 @@ SEEDS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def clean_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
     env.update(PYTHONUNBUFFERED="1", TZ="UTC", **extra)
@@ -248,19 +242,20 @@ class Site:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        try:  # any answer: runserver is up
+            wait_until_answering(
+                self.url, timeout=60, process=self.process, ready=lambda _: True, interval=0.2
+            )
+        except NotAnswering as error:
+            if error.exit_status is not None:
                 raise PictureError(
                     f"week {self.week.number}: runserver exited:\n{self.log.read_text()[-2000:]}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise PictureError(f"week {self.week.number}: runserver did not answer within 60 s")
+                ) from None
+            self.stop()
+            raise PictureError(
+                f"week {self.week.number}: runserver did not answer within 60 s"
+            ) from None
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -10,17 +10,17 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import websocket
+
+from cli.net import NotAnswering, free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = secrets.token_urlsafe(50)
@@ -31,12 +31,6 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 def unique(name: str) -> str:
     """A username no other test (or earlier run against the same database) has taken."""
     return f"{name}{uuid.uuid4().hex[:6]}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def production_env(database_url: str, redis_url: str = "", **extra: str) -> dict[str, str]:
@@ -133,23 +127,33 @@ class LiveServer:
     def start(self, timeout: float = 30) -> LiveServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 *self.daphne_args, self.application],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    *self.daphne_args,
+                    self.application,
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                raise RuntimeError(f"daphne exited with {code}:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"daphne did not become healthy in {timeout}s:\n{self.output()}")
+        try:
+            wait_until_answering(f"{self.url}/healthz", timeout=timeout, process=self.process)
+        except NotAnswering as error:
+            if error.exit_status is not None:
+                code = error.exit_status
+                raise RuntimeError(f"daphne exited with {code}:\n{self.output()}") from None
+            self.stop()
+            raise RuntimeError(
+                f"daphne did not become healthy in {timeout}s:\n{self.output()}"
+            ) from None
+        return self
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

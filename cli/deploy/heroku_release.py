@@ -84,25 +84,26 @@ class ReleaseSteps:
         if self.target.dry_run:
             self.cli.steps.say(f"      GET {url}    # until it answers 200")
             return
-        import httpx
+        from cli.net import NotAnswering, wait_until_answering
 
-        deadline = time.monotonic() + self.target.timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.get(url, timeout=10, follow_redirects=True)
-                if response.status_code == 200:
-                    step.detail = f"{url} answers 200"
-                    return
-                last = f"{response.status_code} {response.text[:200]}"
-            except httpx.HTTPError as error:
-                last = f"{type(error).__name__}: {error}"
+        def waiting(last: str, seconds: float) -> None:
             step.update(f"waiting for {url} — {last}")
-            time.sleep(2)
-        raise self.cli.fail(
-            f"{url} did not answer 200 within {self.target.timeout:.0f} s (last: {last})",
-            fix=f"see the logs: retro deploy logs --app {self.target.app}",
-        )
+
+        try:
+            wait_until_answering(
+                url,
+                timeout=self.target.timeout,
+                interval=2,
+                on_wait=waiting,
+                request_timeout=10,
+                follow_redirects=True,
+            )
+        except NotAnswering as error:
+            raise self.cli.fail(
+                f"{url} did not answer 200 within {self.target.timeout:.0f} s (last: {error.last})",
+                fix=f"see the logs: retro deploy logs --app {self.target.app}",
+            ) from None
+        step.detail = f"{url} answers 200"
 
     def remember(self, step: Step | None) -> None:
         if self.target.dry_run:

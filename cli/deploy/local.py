@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from cli.deploy.ports import check_port
@@ -65,30 +64,24 @@ def run_quietly(step, argv: list[str], root: Path, env: dict, what: str, timeout
 
 
 def wait_healthy(url: str, process: subprocess.Popen, step, timeout: float) -> None:
-    import httpx
+    from cli.net import NotAnswering, wait_until_answering
 
-    deadline = time.monotonic() + timeout
-    started = time.monotonic()
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
+    def waiting(last: str, seconds: float) -> None:
+        step.update(f"waiting for {url} ({seconds:.0f} s)")
+
+    try:
+        wait_until_answering(url, timeout=timeout, process=process, interval=0.2, on_wait=waiting)
+    except NotAnswering as error:
+        if error.exit_status is not None:
             raise CLIError(
-                f"the web process stopped (exit {process.returncode}) before answering /healthz",
+                f"the web process stopped (exit {error.exit_status}) before answering /healthz",
                 ExitCode.DEPLOY_FAILED,
                 hint="its output is above",
-            )
-        try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code}: {response.text[:200]}"
-        except httpx.TransportError as error:
-            last = type(error).__name__
-        step.update(f"waiting for {url} ({time.monotonic() - started:.0f} s)")
-        time.sleep(0.2)
-    raise CLIError(
-        f"{url} did not answer 200 within {timeout:.0f} s (last: {last})", ExitCode.DEPLOY_FAILED
-    )
+            ) from None
+        raise CLIError(
+            f"{url} did not answer 200 within {timeout:.0f} s (last: {error.last})",
+            ExitCode.DEPLOY_FAILED,
+        ) from None
 
 
 def stream(process: subprocess.Popen, steps: Steps) -> threading.Thread:

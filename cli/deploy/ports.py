@@ -6,33 +6,11 @@ left running from an earlier lesson step, most likely) and which free port to us
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
 from cli.errors import CLIError, ExitCode
-
-
-def port_taken(port: int) -> str:
-    """Why `port` cannot serve the Procfile's web process ("" when it can): something binds it
-    on some interface, or answers on 127.0.0.1 (where a `runserver` listens)."""
-    with socket.socket() as sock:
-        try:
-            sock.bind(("0.0.0.0", port))
-        except OSError as error:
-            return error.strerror or str(error)
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        if sock.connect_ex(("127.0.0.1", port)) == 0:
-            return "something answers on 127.0.0.1"
-    return ""
-
-
-def free_port_after(port: int) -> int | None:
-    for candidate in range(port + 1, min(port + 100, 65536)):
-        if not port_taken(candidate):
-            return candidate
-    return None
+from cli.net import free_port_after, port_taken
 
 
 def listener(port: int) -> tuple[int, str] | None:

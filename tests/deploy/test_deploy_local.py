@@ -16,18 +16,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import httpx
 import pytest
 
 from cli.errors import ExitCode
+from cli.net import NotAnswering, free_port, wait_until_answering
 from tests.conftest import require
 from tests.deploy.conftest import run_retro
-from tests.live import ROOT, free_port
+from tests.live import ROOT
 from tests.services import POSTGRES_TEST_URL, postgres_reachable
 
 
@@ -327,15 +326,17 @@ class TestPortHeldByAnEarlierStep:
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert server.poll() is None, "runserver stopped"
-                    assert time.monotonic() < deadline, "runserver did not answer in 60 s"
-                    time.sleep(0.2)
+            try:  # any answer: runserver is up
+                wait_until_answering(
+                    f"http://127.0.0.1:{port}/healthz",
+                    timeout=60,
+                    process=server,
+                    ready=lambda response: True,
+                    interval=0.2,
+                )
+            except NotAnswering as error:
+                assert error.exit_status is None, "runserver stopped"
+                raise AssertionError("runserver did not answer in 60 s") from None
 
             run = check(tmp_path, database=database_url("postgres"), redis=redis_url, port=port)
         finally:

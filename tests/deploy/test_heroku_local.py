@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,8 +22,9 @@ import httpx
 import pytest
 
 from cli.course import model
+from cli.net import NotAnswering, free_port, wait_until_answering
 from tests.conftest import require
-from tests.live import ROOT, free_port
+from tests.live import ROOT
 from tests.node import NodeMissing, npm_package
 from tests.services import POSTGRES_TEST_URL, postgres_reachable
 
@@ -112,16 +112,11 @@ def test_the_readmes_commands_make_heroku_local_serve_every_page(heroku, fresh_c
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert web.poll() is None, f"heroku local web exited:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "heroku local web did not answer in 60 s"
-            time.sleep(0.2)
+        try:
+            wait_until_answering(f"{url}/healthz", timeout=60, process=web, interval=0.2)
+        except NotAnswering as error:
+            assert error.exit_status is None, f"heroku local web exited:\n{log.read_text()}"
+            raise AssertionError("heroku local web did not answer in 60 s") from None
 
         for path in ("/", "/login", "/signup", "/api/docs/"):
             page = httpx.get(url + path, timeout=10)

@@ -4,7 +4,10 @@ reviewer would run it, in processes of its own, on databases of its own.
 
 The student's folder is only read: everything runs in the copy (without their database,
 virtual environment, .env or git folder), every process has a time limit, and every server
-is stopped when the session closes.
+is stopped when the session closes. Its parts, in cli/checks/: processes.py (processes with a
+time limit, work started ahead), commands.py (manage.py and command lines, now or ahead),
+shell.py (the open development shell), server.py (the servers it starts), accounts.py (the
+users it signs up).
 """
 
 from __future__ import annotations
@@ -14,19 +17,33 @@ import os
 import secrets
 import shlex
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
-import threading
 import time
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import Future
 from pathlib import Path
 
+from cli.checks.accounts import PASSWORD, Accounts
+from cli.checks.commands import Commands, manage_key
+from cli.checks.processes import Processes, SessionError
+from cli.checks.server import Server, Servers, server_errors, tail
+from cli.checks.shell import DjangoShell
 from cli.course.model import HEAVY_DIRS
+from cli.net import free_port
+
+# What the checks import from here: the session, and the pieces it is made of.
+__all__ = [
+    "PASSWORD",
+    "SCRUBBED_ENV",
+    "Server",
+    "Session",
+    "SessionError",
+    "command_words",
+    "free_port",
+    "procfile",
+    "server_errors",
+    "tail",
+]
 
 COPY_SKIP_FILES = {".env", "db.sqlite3"}
 COPY_SKIP_DIRS = HEAVY_DIRS | {"staticfiles", "media", ".mypy_cache"}
@@ -48,147 +65,47 @@ SCRUBBED_ENV = {
     "SECURE_COOKIES",
     "SECURE_HSTS_SECONDS",
 }
-PASSWORD = "retro-check-Pa55word!"
 
 
-class SessionError(Exception):
-    """The project could not be run at all (reported against the check that needed it)."""
+class Environments:
+    """The environments the copy runs with: the user's own without what would point it at
+    their database, Redis or settings (SCRUBBED_ENV), then development's or production's."""
 
-    def __init__(self, message: str, seen: str = ""):
-        super().__init__(message)
-        self.seen = seen
+    def __init__(self, python: str, tmp: Path, database_url: str, secret_key: str):
+        self.python = python
+        self.tmp = tmp
+        self.database_url = database_url
+        self.secret_key = secret_key
 
+    def base(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
+        env["PATH"] = str(Path(self.python).parent) + os.pathsep + env.get("PATH", "")
+        env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
+        # The checks sign up and log in many people from one address within a minute: a site
+        # that reads the course's rate settings must not take them for an attack.
+        env.update(API_THROTTLE_AUTH="10000/minute", API_THROTTLE_WRITE="10000/minute")
+        return env
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    def dev(self, **extra: str) -> dict[str, str]:
+        """Development settings: DEBUG on, the session's own SQLite database."""
+        return {**self.base(), "DEBUG": "1", "DATABASE_URL": self.database_url, **extra}
 
-
-def tail(text: str, lines: int = 12) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
-
-
-TRACEBACK = "Traceback (most recent call last):"
-CHAINED = ("The above exception", "During handling of the above exception")
-
-
-def _before(lines: list[str], index: int) -> str:
-    """The last line with something on it before `index`."""
-    return next((line for line in reversed(lines[:index]) if line.strip()), "")
-
-
-def server_errors(text: str, frames: int = 4, own: str = "") -> str:
-    """What a server's log says went wrong, shortly: the line that introduces its last traceback
-    (Django's "Internal Server Error: /", daphne's "Exception inside application"), the frames
-    nearest the error, and the error; without a traceback, the log's last lines. The last frame
-    in the folder `own` (the project's code) is kept even when it is further out."""
-    lines = [line.rstrip() for line in text.splitlines()]
-    starts = [index for index, line in enumerate(lines) if line.strip() == TRACEBACK]
-    if not starts:
-        return tail(text, 6)
-    start = starts[-1]
-    intro = _before(lines, start)
-    while intro.startswith(CHAINED) and any(index < start for index in starts):
-        # One error raised while handling another: what introduced the first one introduces all.
-        start_of_chain = max(index for index in starts if index < start)
-        intro, start = _before(lines, start_of_chain), start_of_chain
-    if intro.startswith((" ", "\t", *CHAINED)):
-        intro = ""  # the end of an earlier traceback, not this one's introduction
-    start = starts[-1]
-    body, error = [], ""
-    for line in lines[start + 1 :]:
-        if line.startswith((" ", "\t")) or not line:
-            # Not the blank lines, nor the ^^^ lines pointing under the failing expression.
-            if line.strip().strip("^~"):
-                body.append(line)
-        else:
-            error = line  # the error itself: the first line back at the margin
-            break
-    # A frame is a `File "…", line N, in …` line and the code lines below it.
-    heads = [index for index, line in enumerate(body) if line.lstrip().startswith("File ")]
-    groups = [body[a:b] for a, b in zip(heads, [*heads[1:], len(body)], strict=True)]
-    kept = set(range(max(0, len(groups) - frames), len(groups)))
-    mine = [n for n, group in enumerate(groups) if own and f'"{own}' in group[0]]
-    if mine:
-        kept.add(mine[-1])
-    shown = [intro] if intro else []
-    skipped = 0
-    for number, group in enumerate(groups):
-        if number not in kept:
-            skipped += 1
-            continue
-        if skipped:
-            shown.append(f"  … {skipped} frame{'s' if skipped > 1 else ''} left out")
-            skipped = 0
-        shown += group
-    return "\n".join([*shown, error])
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen
-    port: int
-    log: Path
-    base_url: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    # (the copy's folder, the student's folder): error lines name the student's own files.
-    folders: tuple[str, str] = ("", "")
-
-    def output(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def mark(self) -> int:
-        """Where the server's log ends now: `errors_since(mark)` reads what it writes after."""
-        try:
-            return self.log.stat().st_size
-        except OSError:
-            return 0
-
-    def errors_since(self, mark: int, wait: float = 1.5) -> str:
-        """The server's own account of a failure since `mark`: the end of the last traceback it
-        logged (the frames nearest the error and the error itself), else its last lines. A
-        server logs the traceback as it fails; this waits up to `wait` seconds for it."""
-        deadline = time.monotonic() + wait
-        size = -1
-        while True:
-            text = self._since(mark)
-            settled = len(text) == size
-            size = len(text)
-            if ("Traceback (most recent call last)" in text and settled) or (
-                time.monotonic() > deadline
-            ):
-                copy, source = self.folders
-                errors = server_errors(text, own=copy)
-                return errors.replace(copy, source) if copy and source else errors
-            time.sleep(0.1)
-
-    def _since(self, mark: int) -> str:
-        try:
-            with open(self.log, "rb") as log:
-                log.seek(mark)
-                return log.read().decode(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.process.wait(timeout=5)
+    def production(self, **extra: str) -> dict[str, str]:
+        """Production settings as Heroku gives them: DEBUG unset, a secret key, the hosts."""
+        env = self.base()
+        env.update(
+            SECRET_KEY=self.secret_key,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            DATABASE_URL=f"sqlite:///{self.tmp / 'production.sqlite3'}",
+            STATIC_ROOT=str(self.tmp / "staticfiles"),
+        )
+        env.update(extra)
+        return env
 
 
 class Session:
+    """The copy of one project and all that runs in it while it is checked."""
+
     def __init__(
         self, project: Path, python: str, deadline: float, services: dict[str, str] | None = None
     ):
@@ -203,18 +120,16 @@ class Session:
         shutil.copytree(project, self.dir, ignore=_ignore, symlinks=True)
         self.database_url = f"sqlite:///{self.tmp / 'check.sqlite3'}"
         self.secret_key = secrets.token_urlsafe(50)
-        self.servers: dict[str, Server] = {}
+        self.environments = Environments(python, self.tmp, self.database_url, self.secret_key)
+        self.servers = Servers(self)
         self.cache: dict[str, object] = {}
-        self.users: dict[str, str] = {}  # username -> password, created by the checks
         self._ports: dict[str, int] = {}
         self._tokens: dict[str, str] = {}
-        # Work started ahead (see `ahead`): slow commands that depend only on the project,
-        # run in the background while the checks before the one that needs them run.
-        self._ahead: dict[tuple, Future] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._running: set[subprocess.Popen] = set()
-        self._lock = threading.Lock()
-        self._closing = False
+        self.processes = Processes(self.dir)
+        self.commands = Commands(self.processes, python, self.remaining, self.dev_env)
+        self.django_shell = DjangoShell(self.processes, python, self.tmp / "shell.log")
+        self.accounts = Accounts(self)
+        self.users = self.accounts.users  # username -> password, created by the checks
         self.untaken: list[tuple] = []  # work started ahead that no check took (see close)
 
     def port_for(self, name: str) -> int:
@@ -229,109 +144,13 @@ class Session:
             self._tokens[name] = secrets.token_urlsafe(50)
         return self._tokens[name]
 
-    # -- work started ahead -------------------------------------------------------------------
-
-    def ahead(self, key: tuple, work: Callable[[], object]) -> Future:
-        """Start `work` in the background (two at a time, in the order asked); the check that
-        needs it gets its result, or its exception, from `take(key, …)` instead of running it
-        again. Only for work that depends on nothing a check does first: commands that read the
-        project, or write only files and databases of their own."""
-        if key in self._ahead:
-            return self._ahead[key]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retro-check")
-        future = self._pool.submit(work)
-        self._ahead[key] = future
-        return future
-
-    def take(self, key: tuple, work: Callable[[], object]):
-        """The result of the work started ahead under `key`, else of `work()` run now."""
-        future = self._ahead.pop(key, None)
-        return work() if future is None else future.result()
-
-    def manage_ahead(
-        self,
-        *args: str,
-        env: dict[str, str] | None = None,
-        timeout: float = 90,
-        after: Future | None = None,
-    ) -> Future:
-        """Start `python manage.py ARGS` now (once `after` is done, if given: work ahead keeps
-        the order the checks have); `manage(ARGS, env=…)` takes its result."""
-        env = env or self.dev_env()
-
-        def work():
-            if after is not None:
-                wait([after])
-            return self._manage(args, env, timeout, None)
-
-        return self.ahead(_manage_key(args, env, None), work)
-
-    def facts_ahead(self, env: dict[str, str] | None = None) -> Future:
-        """Start `facts(env)` now (the `manage.py shell` it runs)."""
-        return self.manage_ahead("shell", "-c", FACTS, env=env)
-
-    def run_line_ahead(self, command: str, env: dict[str, str], timeout: float = 120):
-        """Start a shell command line now; `run_line(command, env)` takes its result."""
-        self.ahead(("line", command, _frozen(env)), lambda: self._line(command, env, timeout))
-
-    def _run(self, argv, *, env, timeout, stdin=None, shell=False) -> subprocess.CompletedProcess:
-        """A process in the copy, with a time limit; `close()` ends it if it is still running."""
-        with self._lock:
-            if self._closing:
-                raise SessionError("the checks were stopped")
-            process = subprocess.Popen(
-                argv,
-                cwd=self.dir,
-                env=env,
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                shell=shell,
-                start_new_session=True,
-            )
-            self._running.add(process)
-        try:
-            out, err = process.communicate(stdin, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            process.communicate()
-            raise
-        finally:
-            with self._lock:
-                self._running.discard(process)
-        return subprocess.CompletedProcess(argv, process.returncode, out, err)
-
-    # -- environment and processes ----------------------------------------------------------
-
-    def base_env(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
-        env["PATH"] = str(Path(self.python).parent) + os.pathsep + env.get("PATH", "")
-        env.update(PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
-        # The checks sign up and log in many people from one address within a minute: a site
-        # that reads the course's rate settings must not take them for an attack.
-        env.update(API_THROTTLE_AUTH="10000/minute", API_THROTTLE_WRITE="10000/minute")
-        return env
+    # -- environment (Environments) --------------------------------------------------------
 
     def dev_env(self, **extra: str) -> dict[str, str]:
-        """Development settings: DEBUG on, the session's own SQLite database."""
-        env = self.base_env()
-        env.update(DEBUG="1", DATABASE_URL=self.database_url)
-        env.update(extra)
-        return env
+        return self.environments.dev(**extra)
 
     def production_env(self, **extra: str) -> dict[str, str]:
-        """Production settings as Heroku gives them: DEBUG unset, a secret key, the hosts."""
-        env = self.base_env()
-        env.update(
-            SECRET_KEY=self.secret_key,
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            DATABASE_URL=f"sqlite:///{self.tmp / 'production.sqlite3'}",
-            STATIC_ROOT=str(self.tmp / "staticfiles"),
-        )
-        env.update(extra)
-        return env
+        return self.environments.production(**extra)
 
     def explain(self, output: str) -> str:
         """A command's failure in short (the end of its traceback, else its last lines), naming
@@ -344,40 +163,36 @@ class Session:
             raise SessionError("the time limit for the checks ran out")
         return min(cap, left)
 
-    def manage(
-        self,
-        *args: str,
-        env: dict[str, str] | None = None,
-        timeout: float = 90,
-        stdin: str | None = None,
-    ) -> subprocess.CompletedProcess:
-        env = env or self.dev_env()
-        key = _manage_key(args, env, stdin)
-        return self.take(key, lambda: self._manage(args, env, timeout, stdin))
+    # -- commands, now or started ahead (cli/checks/commands.py) ------------------------------
 
-    def _manage(self, args, env, timeout, stdin) -> subprocess.CompletedProcess:
-        try:
-            return self._run(
-                [self.python, "manage.py", *args],
-                env=env,
-                stdin=stdin,
-                timeout=self.remaining(timeout),
-            )
-        except subprocess.TimeoutExpired:
-            raise SessionError(
-                f"`python manage.py {' '.join(args)}` did not finish within {timeout:.0f} s"
-            ) from None
-        except OSError as error:
-            raise SessionError(f"cannot run {self.python}: {error}") from None
+    def ahead(self, key: tuple, work: Callable[[], object]) -> Future:
+        return self.commands.work_ahead.start(key, work)
+
+    def take(self, key: tuple, work: Callable[[], object]):
+        return self.commands.work_ahead.take(key, work)
+
+    def manage(self, *args: str, env=None, timeout: float = 90, stdin: str | None = None):
+        return self.commands.manage(*args, env=env, timeout=timeout, stdin=stdin)
+
+    def manage_ahead(self, *args: str, env=None, timeout: float = 90, after=None) -> Future:
+        return self.commands.manage_ahead(*args, env=env, timeout=timeout, after=after)
+
+    def facts_ahead(self, env: dict[str, str] | None = None) -> Future:
+        """Start `facts(env)` now (the `manage.py shell` it runs)."""
+        return self.manage_ahead("shell", "-c", FACTS, env=env)
+
+    def run_line(self, command: str, env: dict[str, str], timeout: float = 120):
+        return self.commands.run_line(command, env, timeout)
+
+    def run_line_ahead(self, command: str, env: dict[str, str], timeout: float = 120):
+        self.commands.run_line_ahead(command, env, timeout)
 
     def shell(self, code: str, env: dict[str, str] | None = None, marker: str = "RETRO:"):
-        """Run Python in `manage.py shell` and return the JSON it prints after `marker`. With the
-        development settings, the code runs in one `manage.py shell` kept open for the session
-        (each piece of code in fresh globals, the database connections closed after it, as a
-        new process would have them): starting Django again for each costs a second or more."""
-        key = _manage_key(("shell", "-c", code), env or self.dev_env(), None)
-        if env is None and key not in self._ahead:
-            printed = self._in_shell(code)
+        """Run `code` with `manage.py shell` and return the JSON it prints after `marker`. With
+        the development settings, in the session's open shell (cli/checks/shell.py)."""
+        key = manage_key(("shell", "-c", code), env or self.dev_env(), None)
+        if env is None and key not in self.commands.work_ahead:
+            printed = self.django_shell.run(code, self.dev_env(), 90, self.remaining(90))
         else:
             printed = self.manage("shell", "-c", code, env=env).stdout
         for line in printed.splitlines():
@@ -385,60 +200,7 @@ class Session:
                 return json.loads(line[len(marker) :])
         raise SessionError("`python manage.py shell` failed", seen=tail(printed))
 
-    def _in_shell(self, code: str, timeout: float = 90) -> str:
-        """What `code` prints (or its traceback) in the session's open development shell."""
-        import queue
-
-        worker = self.cache.get("shell")
-        if worker is None or worker.process.poll() is not None:
-            log = self.tmp / f"shell-{len(self.servers)}.log"
-            with self._lock, open(log, "w") as errors:
-                if self._closing:
-                    raise SessionError("the checks were stopped")
-                process = subprocess.Popen(
-                    [self.python, "manage.py", "shell", "-c", SHELL_WORKER],
-                    cwd=self.dir,
-                    env=self.dev_env(),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=errors,
-                    text=True,
-                    start_new_session=True,
-                )
-            lines: queue.Queue = queue.Queue()
-
-            def read() -> None:
-                for line in process.stdout:
-                    lines.put(line)
-                lines.put(None)
-
-            threading.Thread(target=read, daemon=True).start()
-            worker = Server("shell", process, 0, log)
-            worker.lines = lines  # type: ignore[attr-defined]
-            self.cache["shell"] = worker
-            self.servers["shell"] = worker  # stopped with the servers
-        try:
-            worker.process.stdin.write(json.dumps(code) + "\n")
-            worker.process.stdin.flush()
-        except OSError:
-            pass  # it stopped: said below, with what it printed
-        limit = time.monotonic() + self.remaining(timeout)
-        while True:
-            try:
-                line = worker.lines.get(timeout=max(0.01, limit - time.monotonic()))
-            except queue.Empty:
-                worker.stop()
-                raise SessionError(
-                    f"`python manage.py shell` did not finish within {timeout:.0f} s"
-                ) from None
-            if line is None:
-                return worker.output()  # the shell stopped: its errors say why
-            try:
-                answer = json.loads(line)
-            except ValueError:
-                continue  # something the project printed as Django started
-            if isinstance(answer, dict) and "printed" in answer:
-                return answer["printed"]
+    # -- what the project says about itself, and its users ----------------------------------
 
     def migrated(self) -> None:
         """Migrate the session's database once (raises if that fails)."""
@@ -455,8 +217,6 @@ class Session:
             raise SessionError("`python manage.py migrate` failed", seen=self.cache["migrated"])
         self.cache["migrated"] = True
 
-    # -- what the project says about itself ------------------------------------------------
-
     def facts(self, env: dict[str, str] | None = None, key: str = "dev") -> dict:
         """Settings, apps, URLs and models, as the project's own Django sees them."""
         cache_key = f"facts:{key}"
@@ -465,155 +225,29 @@ class Session:
         return self.cache[cache_key]  # type: ignore[return-value]
 
     def create_user(self, prefix: str, superuser: bool = False) -> str:
-        """A new user with the password PASSWORD. Ordinary users are made a few at a time, in
-        one process: each password costs Django a deliberate fraction of a second to hash."""
-        if superuser:
-            return self._create_users(prefix, 1, superuser=True)[0]
-        pool: list[str] = self.cache.setdefault("user-pool", [])  # type: ignore[assignment]
-        if not pool:
-            pool.extend(self._create_users("user", 6))
-        username = pool.pop(0)
-        self.users[username] = PASSWORD
-        return username
+        """A new user with the password PASSWORD (cli/checks/accounts.py)."""
+        return self.accounts.create_user(prefix, superuser)
 
     def superuser(self) -> str:
-        """The session's one superuser, made on first use."""
-        if "superuser" not in self.cache:
-            self.cache["superuser"] = self._create_users("admin", 1, superuser=True)[0]
-        return self.cache["superuser"]  # type: ignore[return-value]
+        return self.accounts.superuser()
 
-    def _create_users(self, prefix: str, count: int, superuser: bool = False) -> list[str]:
-        names = [f"{prefix}{uuid.uuid4().hex[:6]}" for _ in range(count)]
-        self.migrated()
-        # One password hash for all of them: hashing costs a deliberate fraction of a second.
-        code = (
-            "import json\n"
-            "from django.contrib.auth import get_user_model\n"
-            "from django.contrib.auth.hashers import make_password\n"
-            "User = get_user_model()\n"
-            f"hashed = make_password({PASSWORD!r})\n"
-            f"make = User.objects.create_superuser if {superuser!r} else User.objects.create_user\n"
-            f"for name in {names!r}:\n"
-            "    user = make(username=name, email=name + '@example.com', password=None)\n"
-            "    user.password = hashed\n"
-            "    user.save(update_fields=['password'])\n"
-            "print('RETRO:' + json.dumps(User.objects.count()))\n"
-        )
-        self.shell(code)
-        for name in names:
-            self.users[name] = PASSWORD
-        return names
+    # -- servers (cli/checks/server.py) --------------------------------------------------------
 
-    # -- servers ------------------------------------------------------------------------------
-
-    def start(
-        self,
-        name: str,
-        argv: list[str] | str,
-        env: dict[str, str],
-        port: int,
-        ready_path: str = "/",
-        headers: dict[str, str] | None = None,
-        timeout: float = 40,
-    ) -> Server:
-        """Start a server process and wait until it answers HTTP on `port`."""
-        import httpx
-
-        log = self.tmp / f"{name}.log"
-        with open(log, "w") as out:
-            process = subprocess.Popen(
-                argv,
-                cwd=self.dir,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                shell=isinstance(argv, str),
-                start_new_session=True,
-            )
-        server = Server(name, process, port, log, f"http://127.0.0.1:{port}", env)
-        server.folders = (str(self.dir), str(self.source))
-        self.servers[name] = server
-        limit = time.monotonic() + self.remaining(timeout)
-        while time.monotonic() < limit:
-            if process.poll() is not None:
-                raise SessionError(
-                    f"the server stopped as it started (exit status {process.returncode})",
-                    seen=server.errors_since(0, wait=0),
-                )
-            try:
-                httpx.get(server.base_url + ready_path, timeout=2, headers=headers or {})
-                return server
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        server.stop()
-        raise SessionError(
-            f"the server did not answer on port {port} within {timeout:.0f} s",
-            seen=server.errors_since(0, wait=0),
-        )
+    def start(self, name: str, argv: list[str] | str, env: dict[str, str], port: int, **wait):
+        """Start a server process and wait until it answers HTTP on `port` (`wait`: ready_path,
+        headers, timeout)."""
+        return self.servers.start(name, argv, env, port, **wait)
 
     def dev_server(self) -> Server:
-        """`python manage.py runserver` on the session's database, started once."""
-        if "dev" in self.servers:
-            server = self.servers["dev"]
-            if server.process.poll() is None:
-                return server
-            raise SessionError(
-                "the development server stopped", seen=server.errors_since(0, wait=0)
-            )
-        if "dev-failed" in self.cache:
-            raise SessionError(
-                "the development server did not start", seen=str(self.cache["dev-failed"])
-            )
-        self.migrated()
-        port = free_port()
-        argv = [self.python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-        try:
-            return self.start("dev", argv, self.dev_env(), port)
-        except SessionError as error:
-            self.cache["dev-failed"] = error.seen
-            raise
-
-    def run_line(self, command: str, env: dict[str, str], timeout: float = 120):
-        """Run a shell command line (a Procfile's) in the copy."""
-        key = ("line", command, _frozen(env))
-        return self.take(key, lambda: self._line(command, env, timeout))
-
-    def _line(self, command: str, env: dict[str, str], timeout: float):
-        try:
-            return self._run(command, shell=True, env=env, timeout=self.remaining(timeout))
-        except subprocess.TimeoutExpired:
-            raise SessionError(f"`{command}` did not finish within {timeout:.0f} s") from None
+        return self.servers.dev()
 
     def close(self) -> None:
-        with self._lock:
-            self._closing = True
-            running = list(self._running)
-        self.untaken = [key[:2] for key in self._ahead]
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in running:  # work started ahead that no check needed after all
-            _kill_group(process)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        for server in self.servers.values():
-            server.stop()
+        self.processes.close()  # work started ahead that no check needed after all
+        self.untaken = [key[:2] for key in self.commands.work_ahead.cancel()]
+        self.commands.work_ahead.wait()
+        self.django_shell.stop()
+        self.servers.stop_all()
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def _frozen(env: dict[str, str]) -> tuple:
-    return tuple(sorted(env.items()))
-
-
-def _manage_key(args, env: dict[str, str], stdin: str | None) -> tuple:
-    return ("manage", tuple(args), _frozen(env), stdin)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _ignore(folder: str, names: list[str]) -> set[str]:
@@ -646,26 +280,6 @@ def command_words(command: str) -> list[str]:
     except ValueError:
         return command.split()
 
-
-# The session's open development shell: runs each piece of code it is sent (one JSON string a
-# line) in fresh globals, as `manage.py shell -c` would, and answers with what it printed.
-SHELL_WORKER = r"""
-import contextlib as _contextlib, io as _io, json as _json, sys as _sys, traceback as _traceback
-from django.db import connections as _connections
-_fresh = dict(globals())
-_answer = _sys.stdout
-for _line in _sys.stdin:
-    _printed = _io.StringIO()
-    try:
-        with _contextlib.redirect_stdout(_printed), _contextlib.redirect_stderr(_printed):
-            exec(compile(_json.loads(_line), "<retro check>", "exec"), dict(_fresh))
-    except BaseException:
-        _printed.write(_traceback.format_exc())
-    finally:
-        _connections.close_all()
-    _answer.write(_json.dumps({"printed": _printed.getvalue()}) + "\n")
-    _answer.flush()
-"""
 
 # Printed by `manage.py shell -c` in the project: what a reviewer learns by reading settings.
 FACTS = r"""

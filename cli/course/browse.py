@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli.course.options import WeekArgument
 from cli.output import examples
 
 SITE_ENV = "RETRO_COURSE_SITE"
@@ -64,9 +65,7 @@ def build_site(root: Path) -> None:
     ),
 )
 def lesson_open(
-    week: Annotated[
-        str, typer.Argument(metavar="WEEK", help="The week: 1 to 6 (or week-3, final).")
-    ],
+    week: WeekArgument,
     step: Annotated[
         int | None,
         typer.Option("--step", "-s", min=1, help="Open at this step.", show_default=False),

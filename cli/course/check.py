@@ -6,10 +6,23 @@ from typing import Annotated
 
 import typer
 
-from cli.course.student import PathOption, WeekArgument
+from cli.course.options import OnlyOption, PathOption, WeekArgument, python_option, service_option
 from cli.output import JsonOption, examples
 
 app = typer.Typer()
+
+PostgresOption = service_option(
+    "postgres", "A PostgreSQL server the week 3 checks may create (and drop) a database on."
+)
+RedisOption = service_option(
+    "redis", "A Redis the week 4 checks may send posts through, between two servers."
+)
+
+
+PythonOption = python_option(
+    "The Python that runs your project (default: your active virtual environment, "
+    "else .venv/ or venv/ in the project, else retro's own, with a warning)."
+)
 
 
 @app.command(
@@ -19,41 +32,13 @@ app = typer.Typer()
 def check(
     week: WeekArgument,
     path: PathOption = None,
-    python: Annotated[
-        str | None,
-        typer.Option(
-            "--python",
-            help="The Python that runs your project (default: your active virtual environment, "
-            "else .venv/ or venv/ in the project, else retro's own, with a warning).",
-            show_default=False,
-        ),
-    ] = None,
-    only: Annotated[
-        bool, typer.Option("--only", help="Only this week's checks, not the earlier weeks' too.")
-    ] = False,
+    python: PythonOption = None,
+    only: OnlyOption = False,
     timeout: Annotated[
         float, typer.Option("--timeout", min=10, help="Time limit for all the checks, in seconds.")
     ] = 300,
-    postgres: Annotated[
-        str | None,
-        typer.Option(
-            "--postgres",
-            envvar="RETRO_CHECK_POSTGRES_URL",
-            metavar="URL",
-            help="A PostgreSQL server the week 3 checks may create (and drop) a database on.",
-            show_default=False,
-        ),
-    ] = None,
-    redis: Annotated[
-        str | None,
-        typer.Option(
-            "--redis",
-            envvar="RETRO_CHECK_REDIS_URL",
-            metavar="URL",
-            help="A Redis the week 4 checks may send posts through, between two servers.",
-            show_default=False,
-        ),
-    ] = None,
+    postgres: PostgresOption = None,
+    redis: RedisOption = None,
     json: JsonOption = False,
 ) -> None:
     """Check your project against a week, the way a reviewer would.

@@ -20,12 +20,17 @@ from typing import Annotated
 
 import typer
 
+from cli.course.options import OnlyOption, python_option, service_option
 from cli.output import JsonOption, examples
 
 app = typer.Typer(
     help="Instructors: check a whole class of projects at once.", no_args_is_help=True
 )
 
+PostgresOption = service_option(
+    "postgres", "A PostgreSQL server the week 3 checks may create (and drop) databases on."
+)
+RedisOption = service_option("redis", "A Redis the week 4 checks may send posts through.")
 REPORT_KINDS = (".html", ".csv", ".json")
 TIME_RAN_OUT = "the time limit for the checks ran out"  # cli/checks/session.py
 
@@ -272,6 +277,12 @@ tr.failed td:nth-child(2), tr.error td:nth-child(2) {{ color: #a11; font-weight:
 # -- the command -------------------------------------------------------------------------------
 
 
+PythonOption = python_option(
+    "The Python that runs every project (default: each project's own .venv/ or "
+    "venv/, else the active virtual environment, else retro's own)."
+)
+
+
 @app.command(
     "check",
     epilog=examples(
@@ -318,18 +329,8 @@ def class_check(
             show_default=False,
         ),
     ] = None,
-    python: Annotated[
-        str | None,
-        typer.Option(
-            "--python",
-            help="The Python that runs every project (default: each project's own .venv/ or "
-            "venv/, else the active virtual environment, else retro's own).",
-            show_default=False,
-        ),
-    ] = None,
-    only: Annotated[
-        bool, typer.Option("--only", help="Only this week's checks, not the earlier weeks' too.")
-    ] = False,
+    python: PythonOption = None,
+    only: OnlyOption = False,
     timeout: Annotated[
         float,
         typer.Option(
@@ -339,26 +340,8 @@ def class_check(
             "side slow each other down).",
         ),
     ] = 600,
-    postgres: Annotated[
-        str | None,
-        typer.Option(
-            "--postgres",
-            envvar="RETRO_CHECK_POSTGRES_URL",
-            metavar="URL",
-            help="A PostgreSQL server the week 3 checks may create (and drop) databases on.",
-            show_default=False,
-        ),
-    ] = None,
-    redis: Annotated[
-        str | None,
-        typer.Option(
-            "--redis",
-            envvar="RETRO_CHECK_REDIS_URL",
-            metavar="URL",
-            help="A Redis the week 4 checks may send posts through.",
-            show_default=False,
-        ),
-    ] = None,
+    postgres: PostgresOption = None,
+    redis: RedisOption = None,
     json: JsonOption = False,
 ) -> None:
     """Check every project of a class against a week, several at a time.

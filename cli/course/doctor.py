@@ -16,10 +16,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
+from cli.course.options import PathOption, python_option
 from cli.output import JsonOption, examples
 
 OK, PROBLEM, SKIP = "ok", "problem", "skip"
@@ -417,23 +417,16 @@ def heroku_lines() -> list[Line]:
     return lines
 
 
+PythonOption = python_option(
+    "The Python that runs your project (default: your active "
+    "virtual environment, else .venv/ or venv/ in the project)."
+)
+
+
 @app.command("doctor", epilog=examples("retro doctor", "retro doctor --path ~/retrosocial"))
 def doctor(
-    path: Annotated[
-        Path | None,
-        typer.Option(
-            "--path", help="Your project folder (default: the current folder).", show_default=False
-        ),
-    ] = None,
-    python: Annotated[
-        str | None,
-        typer.Option(
-            "--python",
-            help="The Python that runs your project (default: your active "
-            "virtual environment, else .venv/ or venv/ in the project).",
-            show_default=False,
-        ),
-    ] = None,
+    path: PathOption = None,
+    python: PythonOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Check this machine and your project for the course: each line ✓, ✗ with its fix, or –.

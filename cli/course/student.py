@@ -10,22 +10,13 @@ from typing import Annotated
 import typer
 
 from cli.course import browse
+from cli.course.options import PathOption, WeekArgument
 from cli.output import JsonOption, examples
 
 app = typer.Typer(
     help="Read the course's lessons and see what each week changes.", no_args_is_help=True
 )
 app.add_typer(browse.app)  # `retro lesson open`
-
-WeekArgument = Annotated[
-    str, typer.Argument(metavar="WEEK", help="The week: 1 to 6 (or week-3, final).")
-]
-PathOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--path", help="Your project folder (default: the current folder).", show_default=False
-    ),
-]
 
 
 @app.command("list", epilog=examples("retro lesson list", "retro lesson list --path ~/retrosocial"))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.course.student import PathOption
+from cli.course.options import PathOption, python_option
 from cli.output import examples
 
 if TYPE_CHECKING:
@@ -237,6 +237,11 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+PythonOption = python_option(
+    "The Python that runs your project (default: as `retro check` chooses it)."
+)
+
+
 @app.command(
     "watch",
     epilog=examples(
@@ -257,14 +262,7 @@ def watch(
             show_default=False,
         ),
     ] = None,
-    python: Annotated[
-        str | None,
-        typer.Option(
-            "--python",
-            help="The Python that runs your project (default: as `retro check` chooses it).",
-            show_default=False,
-        ),
-    ] = None,
+    python: PythonOption = None,
     once: Annotated[
         bool,
         typer.Option("--once", help="Check once and exit: 0 when the week passes, 8 when not."),

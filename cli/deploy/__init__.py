@@ -83,18 +83,19 @@ def heroku(
     release phase, /healthz; then save the app as a server. Each step skips what is done,
     so running it again resumes. Heroku is paid: see the README's Deploy section."""
     from cli.deploy.heroku import Deploy
+    from cli.deploy.heroku_cli import Target
     from cli.deploy.steps import Steps
 
     steps = Steps()
-    work = Deploy(
+    target = Target(
         app=app_name,
-        dry_run=dry_run,
-        steps=steps,
         server_name=server_name,
+        dry_run=dry_run,
         postgres_plan=postgres_plan,
         redis_plan=redis_plan,
         timeout=timeout,
     )
+    work = Deploy(target, steps)
     if dry_run:
         steps.say(
             "Dry run: these are the commands a first deploy runs, in order. None is run now.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cli.deploy.heroku_app import AppSteps, ConfigSteps
-from cli.deploy.heroku_cli import POSTGRES_PLAN, REDIS_PLAN, HerokuCLI, Target
+from cli.deploy.heroku_cli import HerokuCLI, Target
 from cli.deploy.heroku_release import ReleaseSteps
 from cli.deploy.steps import Steps, project_root
 from cli.errors import CLIError, ExitCode
@@ -22,25 +22,8 @@ from cli.errors import CLIError, ExitCode
 class Deploy:
     """The deploy in order: the project checked, then each step shown as it runs."""
 
-    def __init__(
-        self,
-        *,
-        app: str | None,
-        dry_run: bool,
-        steps: Steps,
-        server_name: str,
-        postgres_plan: str = POSTGRES_PLAN,
-        redis_plan: str = REDIS_PLAN,
-        timeout: float = 600,
-    ):
-        self.target = Target(
-            app=app,
-            server_name=server_name,
-            dry_run=dry_run,
-            postgres_plan=postgres_plan,
-            redis_plan=redis_plan,
-            timeout=timeout,
-        )
+    def __init__(self, target: Target, steps: Steps):
+        self.target = target
         self.steps = steps
         self.cli = HerokuCLI(self.target, steps)
         self.app_steps = AppSteps(self.cli, self.target)

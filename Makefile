@@ -27,17 +27,21 @@ run: install ## migrate and serve the site with websockets at http://$(HOST):$(P
 	@echo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The PostgreSQL pass creates (and drops) a test database of its own on this server. It leaves
-# out tests/course: the course's checks run students' projects on databases they make
-# themselves (PostgreSQL and Redis included, in the first pass), whatever DATABASE_URL says.
+# The PostgreSQL pass creates (and drops) a test database of its own on this server, and runs
+# again the tests of what the database serves: the site's pages, sockets, API, messages and
+# their limits. It leaves out what talks to the site only over HTTP and websockets (tests/cli),
+# and what makes its databases itself whatever DATABASE_URL says (tests/course runs students'
+# projects, tests/deploy their deployments, tests/chaos its own PostgreSQL cluster): the first
+# pass runs those, with PostgreSQL and Redis where they need them.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/retrosocial
+POSTGRES_PASS := tests/api tests/messaging tests/security tests/site
 
 test: install ## run the whole suite on SQLite, then again on PostgreSQL if it is reachable
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@$(PY) -m tests.services postgres; status=$$?; \
 	if [ $$status -eq 0 ]; then \
 	  echo "== the whole suite again, on PostgreSQL ($(TEST_POSTGRES_URL))"; \
-	  DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest --ignore=tests/course $(PYTEST_ARGS); \
+	  DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest $(POSTGRES_PASS) $(PYTEST_ARGS); \
 	elif [ $$status -eq 1 ]; then \
 	  echo "== PostgreSQL is not reachable: the PostgreSQL pass is skipped"; \
 	else exit 1; fi

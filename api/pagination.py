@@ -2,9 +2,9 @@
 The list envelope of every list in the API: {"next": url|null, "previous": url|null,
 "results": [...]}, with DRF's cursor pagination (stable while new rows arrive).
 
-Lists ordered by id also take ?after=ID: the rows newer than ID, oldest first, a page at a
-time, `next` linking to the following page. That is how a client catches up on what it
-missed while its websocket was down.
+Lists ordered by id also take ?after=ID: the rows newer than ID, oldest first (the
+QuerySet's `after()`, as /posts/since), a page at a time, `next` linking to the following
+page. That is how a client catches up on what it missed while its websocket was down.
 """
 
 from django.utils.encoding import force_str
@@ -14,12 +14,13 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
+from posts.models import PAGE_LIMIT
+
+DEFAULT_PAGE_SIZE = 50  # a page unless ?page_size= asks for another, up to PAGE_LIMIT
 
 
 class PageQuery(serializers.Serializer):
-    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=PAGE_LIMIT, required=False)
 
 
 class CatchUpQuery(PageQuery):
@@ -29,7 +30,7 @@ class CatchUpQuery(PageQuery):
 class EnvelopeCursorPagination(CursorPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
+    max_page_size = PAGE_LIMIT
     # Cursors carry the last row's position; a hand-edited one must not reach the database.
     integer_position = True
     query_serializer = PageQuery
@@ -75,7 +76,7 @@ class EnvelopeCursorPagination(CursorPagination):
                 "schema": {
                     "type": "integer",
                     "minimum": 1,
-                    "maximum": MAX_PAGE_SIZE,
+                    "maximum": PAGE_LIMIT,
                     "default": DEFAULT_PAGE_SIZE,
                 },
             },
@@ -95,7 +96,7 @@ class NewestFirstPagination(EnvelopeCursorPagination):
             return super().paginate_queryset(queryset, request, view)
         self.page_size = query["page_size"]
         self.base_url = request.build_absolute_uri()
-        rows = list(queryset.filter(id__gt=self.after).order_by("id")[: self.page_size + 1])
+        rows = list(queryset.after(self.after)[: self.page_size + 1])
         self.has_more = len(rows) > self.page_size
         self.page = rows[: self.page_size]
         return self.page

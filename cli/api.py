@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from cli.client import Client
 
-PAGE_LIMIT = 200  # the most items one page of a list holds (the server's MAX_PAGE_SIZE)
+PAGE_LIMIT = 200  # the most items one page of a list holds (the server's posts.models.PAGE_LIMIT)
 FEED_SOCKET = "/ws/feed"  # every new post
 INBOX_SOCKET = "/ws/inbox"  # the logged-in user's direct messages, sent and received
 

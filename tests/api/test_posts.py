@@ -3,7 +3,7 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
-from posts.models import MAX_POST_LENGTH, Post
+from posts.models import MAX_POST_LENGTH, PAGE_LIMIT, Post
 from posts.services import FEED_GROUP, post_payload
 
 
@@ -119,6 +119,14 @@ class TestListPosts:
         body = client.get(body["next"]).json()
         assert [p["id"] for p in body["results"]] == [p.id for p in posts[5:7]]
         assert body["next"] is None
+
+    def test_after_answers_what_posts_since_answers(self, api, client, ada):
+        posts = make_posts(ada, 5)
+        page = api(ada).get(f"/api/posts?after={posts[1].id}&page_size={PAGE_LIMIT}").json()
+        since = client.get(f"/posts/since?after={posts[1].id}").json()
+        assert [post["id"] for post in page["results"]] == [post.id for post in posts[2:]]
+        assert page["results"] == since["posts"]
+        assert page["next"] is None and since["more"] is False
 
     def test_after_the_newest_post_is_empty(self, api, ada):
         posts = make_posts(ada, 2)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 MAX_POST_LENGTH = 500
+PAGE_LIMIT = 200  # the most rows one answer sends at once (see /posts/since)
 
 
 class PostQuerySet(models.QuerySet):

@@ -6,12 +6,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from posts.forms import PostForm
-from posts.models import Post
+from posts.models import PAGE_LIMIT, Post
 from posts.services import post_create, post_payload
 
 POSTS_PER_PAGE = 50
 USERS_SHOWN = 100
-MISSED_POSTS_LIMIT = 200
 
 
 def home(request):
@@ -42,10 +41,10 @@ def posts_since(request):
         after = int(request.GET.get("after", ""))
     except ValueError:
         return HttpResponseBadRequest("after must be a post id (a whole number)")
-    posts = list(Post.objects.after(after)[: MISSED_POSTS_LIMIT + 1])
+    posts = list(Post.objects.after(after)[: PAGE_LIMIT + 1])
     return JsonResponse(
         {
-            "posts": [post_payload(post) for post in posts[:MISSED_POSTS_LIMIT]],
-            "more": len(posts) > MISSED_POSTS_LIMIT,
+            "posts": [post_payload(post) for post in posts[:PAGE_LIMIT]],
+            "more": len(posts) > PAGE_LIMIT,
         }
     )

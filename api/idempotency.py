@@ -21,6 +21,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from api.errors import error_body
 from api.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -50,7 +51,8 @@ def valid_key(key: str) -> bool:
 
 def replay(previous: IdempotentRequest, request) -> Response:
     if previous.fingerprint != fingerprint(request):
-        return Response({"detail": KEY_REUSED}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        body = error_body("key_reused", KEY_REUSED)
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     return Response(previous.body, status=previous.status, headers={"Idempotent-Replayed": "true"})
 
 

@@ -15,32 +15,13 @@ from drf_spectacular.utils import (
 from api import idempotency
 from api import serializers as s
 
-FIELD_ERRORS = {
-    "type": "object",
-    "description": 'Field errors: {"field": ["message", ...]}; errors that belong to no field '
-    'come under "non_field_errors".',
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
-
 
 def error(description):
+    """An error answer: always the one shape, {"code", "detail", "fields"?} (api/errors.py)."""
     return OpenApiResponse(s.ErrorSerializer, description=description)
 
 
-BAD_REQUEST = OpenApiResponse(
-    {
-        "anyOf": [
-            FIELD_ERRORS,
-            {
-                "type": "object",
-                "description": 'A body that is not JSON: {"detail": "JSON parse error - ..."}',
-                "properties": {"detail": {"type": "string"}},
-                "required": ["detail"],
-            },
-        ]
-    },
-    description="Invalid input; nothing was saved.",
-)
+BAD_REQUEST = error("Invalid input (`fields` says which), or a body that is not JSON.")
 UNAUTHORIZED = error("No credentials, or an invalid token (`WWW-Authenticate: Token`).")
 FORBIDDEN = error("A session request without a valid CSRF token.")
 THROTTLED = error("Too many requests; the `Retry-After` header says how many seconds to wait.")

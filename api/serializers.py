@@ -11,6 +11,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
+from api.errors import CODES
 from messaging.models import MAX_MESSAGE_LENGTH
 from messaging.services import message_payload
 from posts.models import MAX_POST_LENGTH
@@ -156,4 +157,12 @@ class ConversationSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    """Every error answer of the API, in one shape (api/errors.py)."""
+
+    code = serializers.ChoiceField(choices=list(CODES.items()), help_text="What went wrong.")
+    detail = serializers.CharField(help_text="What went wrong, in a sentence for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only when some field is in error: each one's messages.",
+    )

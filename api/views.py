@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from api import idempotency, openapi
+from api import errors, idempotency, openapi
 from api import serializers as s
 from api.pagination import ConversationPagination, NewestFirstPagination, UsernamePagination
 from api.throttles import AuthRateThrottle, WriteRateThrottle
@@ -91,6 +91,7 @@ class TokenCreateView(APIView):
         if not serializer.is_valid():
             if "non_field_errors" in serializer.errors:  # a wrong password
                 limits.hit("login", account)
+                raise errors.WrongCredentials()
             raise serializers.ValidationError(serializer.errors)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})

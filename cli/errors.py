@@ -29,13 +29,40 @@ EXIT_CODES_HELP = "Exit status: " + ", ".join(
 
 
 class CLIError(Exception):
-    """A failure to report to the user in plain words."""
+    """A failure to report to the user in plain words. `server_code` is the API's own code for
+    an error the server answered (see `server_code`), for callers that react to one."""
 
-    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        code: ExitCode = ExitCode.ERROR,
+        hint: str | None = None,
+        server_code: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.hint = hint
+        self.server_code = server_code
+
+
+# The API answers every error in one shape (the server's api/errors.py):
+# {"code": "invalid", "detail": "text: This field may not be blank.", "fields": {...}}.
+# `code` is one of a small documented set ("invalid", "wrong_credentials", "unauthenticated",
+# "not_found", "throttled", …: /api/schema/'s Error); `detail` is a sentence for people.
+
+
+def server_code(body: object) -> str | None:
+    """The code of the API's error answer `body` (decoded JSON), or None for anything else."""
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def server_detail(body: object) -> str | None:
+    """The sentence of the API's error answer `body`: for refused input, each field's messages
+    as `field: message; other: message`. None for anything else."""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return detail if isinstance(detail, str) and detail else None
 
 
 def connection_failure(error: BaseException) -> str:

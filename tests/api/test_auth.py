@@ -5,7 +5,10 @@ from rest_framework.test import APIClient
 
 from tests.people import PASSWORD
 
-BAD_CREDENTIALS = {"non_field_errors": ["Unable to log in with provided credentials."]}
+BAD_CREDENTIALS = {
+    "code": "wrong_credentials",
+    "detail": "Unable to log in with provided credentials.",
+}
 
 
 @pytest.fixture
@@ -41,7 +44,8 @@ class TestSignup:
             "/api/auth/signup", {"username": "grace-hopper", "password": password}, format="json"
         )
         assert response.status_code == 400
-        assert message in response.json()["password"]
+        assert response.json()["code"] == "invalid"
+        assert message in response.json()["fields"]["password"]
         assert not User.objects.filter(username="grace-hopper").exists()
 
     def test_a_taken_username_is_refused(self, anonymous, ada):
@@ -49,7 +53,11 @@ class TestSignup:
             "/api/auth/signup", {"username": "ada", "password": PASSWORD}, format="json"
         )
         assert response.status_code == 400
-        assert response.json() == {"username": ["A user with that username already exists."]}
+        assert response.json() == {
+            "code": "invalid",
+            "detail": "username: A user with that username already exists.",
+            "fields": {"username": ["A user with that username already exists."]},
+        }
         assert User.objects.filter(username="ada").count() == 1
 
     @pytest.mark.parametrize(
@@ -67,7 +75,8 @@ class TestSignup:
     def test_missing_or_invalid_fields_get_field_errors(self, anonymous, body, field):
         response = anonymous.post("/api/auth/signup", body, format="json")
         assert response.status_code == 400
-        assert isinstance(response.json()[field], list)
+        assert response.json()["code"] == "invalid"
+        assert isinstance(response.json()["fields"][field], list)
         assert not User.objects.exists()
 
     def test_a_stale_token_header_does_not_get_in_the_way(self, anonymous):
@@ -80,7 +89,7 @@ class TestSignup:
     def test_only_json_is_accepted(self, anonymous):
         response = anonymous.post("/api/auth/signup", {"username": "grace", "password": PASSWORD})
         assert response.status_code == 415
-        assert "detail" in response.json()
+        assert response.json()["code"] == "unsupported_media_type"
 
 
 @pytest.mark.django_db
@@ -113,8 +122,9 @@ class TestToken:
         )
         assert response.status_code == 400
         assert response.json() == {
-            "username": ["Not a valid string."],
-            "password": ["Not a valid string."],
+            "code": "invalid",
+            "detail": "username: Not a valid string.; password: Not a valid string.",
+            "fields": {"username": ["Not a valid string."], "password": ["Not a valid string."]},
         }
 
     def test_an_inactive_user_gets_no_token(self, anonymous, ada):
@@ -128,7 +138,8 @@ class TestToken:
     def test_missing_fields_get_field_errors(self, anonymous):
         response = anonymous.post("/api/auth/token", {}, format="json")
         assert response.status_code == 400
-        assert set(response.json()) == {"username", "password"}
+        assert response.json()["code"] == "invalid"
+        assert set(response.json()["fields"]) == {"username", "password"}
 
     def test_delete_revokes_the_token(self, api, ada):
         client = api(ada)
@@ -136,13 +147,16 @@ class TestToken:
         assert not Token.objects.filter(user=ada).exists()
         response = client.get("/api/me")
         assert response.status_code == 401
-        assert response.json() == {"detail": "Invalid token."}
+        assert response.json() == {"code": "unauthenticated", "detail": "Invalid token."}
 
     def test_delete_without_credentials_is_401_with_the_token_challenge(self, anonymous):
         response = anonymous.delete("/api/auth/token")
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == "Token"
-        assert response.json() == {"detail": "Authentication credentials were not provided."}
+        assert response.json() == {
+            "code": "unauthenticated",
+            "detail": "Authentication credentials were not provided.",
+        }
 
     def test_a_session_delete_needs_the_csrf_token(self, ada):
         Token.objects.create(user=ada)
@@ -150,6 +164,7 @@ class TestToken:
         client.force_login(ada)
         response = client.delete("/api/auth/token")
         assert response.status_code == 403
+        assert response.json()["code"] == "forbidden"
         assert "CSRF" in response.json()["detail"]
         assert Token.objects.filter(user=ada).exists()
 
@@ -173,7 +188,9 @@ class TestAuthThrottle:
         wait = int(response["Retry-After"])
         assert 0 < wait <= 60
         assert response.json() == {
-            "detail": f"Request was throttled. Expected available in {wait} seconds."
+            "code": "throttled",
+            "detail": f"Request was throttled. Expected available in {wait} second"
+            + ("." if wait == 1 else "s."),
         }
         # Claiming another address in X-Forwarded-For changes nothing.
         response = anonymous.post(

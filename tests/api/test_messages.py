@@ -28,14 +28,14 @@ class TestSendMessage:
     def test_to_yourself_is_a_400_and_nothing_saved(self, api, ada):
         response = api(ada).post("/api/messages/ada", {"text": "me"}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"non_field_errors": [MESSAGE_TO_SELF_ERROR]}
+        assert response.json() == {"code": "invalid", "detail": MESSAGE_TO_SELF_ERROR}
         assert not Message.objects.exists()
 
     @pytest.mark.parametrize("name", ["nobody", "no%20body", "x" * 200])
     def test_to_an_unknown_user_is_a_404_and_nothing_saved(self, api, ada, name):
         response = api(ada).post(f"/api/messages/{name}", {"text": "hello?"}, format="json")
         assert response.status_code == 404
-        assert "detail" in response.json()
+        assert response.json()["code"] == "not_found"
         assert not Message.objects.exists()
 
     def test_to_an_inactive_user_is_a_404(self, api, ada, bob):
@@ -59,7 +59,11 @@ class TestSendMessage:
     def test_bad_text_is_a_400_and_nothing_saved(self, api, ada, bob, body, message):
         response = api(ada).post("/api/messages/bob", body, format="json")
         assert response.status_code == 400
-        assert response.json() == {"text": [message]}
+        assert response.json() == {
+            "code": "invalid",
+            "detail": f"text: {message}",
+            "fields": {"text": [message]},
+        }
         assert not Message.objects.exists()
 
     def test_anonymous_is_401(self, api, bob):
@@ -144,13 +148,13 @@ class TestReadConversation:
         message_create(sender=bob, recipient=ada, text="one")
         response = api(ada).get(f"/api/messages/bob?peek={peek}")
         assert response.status_code == 400
-        assert response.json() == {"peek": ["Must be true or false."]}
+        assert response.json()["fields"] == {"peek": ["Must be true or false."]}
         assert api(ada).get("/api/messages").json()["results"][0]["unread"] == 1
 
     def test_an_unknown_user_is_a_404(self, api, ada):
         response = api(ada).get("/api/messages/nobody")
         assert response.status_code == 404
-        assert response.json() == {"detail": "No user called 'nobody'."}
+        assert response.json() == {"code": "not_found", "detail": "No user called 'nobody'."}
 
     def test_your_own_name_is_an_empty_conversation(self, api, ada):
         assert api(ada).get("/api/messages/ada").json()["results"] == []

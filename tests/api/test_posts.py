@@ -45,7 +45,11 @@ class TestCreatePost:
     def test_bad_text_is_a_400_and_nothing_saved(self, api, ada, body, message):
         response = api(ada).post("/api/posts", body, format="json")
         assert response.status_code == 400
-        assert response.json() == {"text": [message]}
+        assert response.json() == {
+            "code": "invalid",
+            "detail": f"text: {message}",
+            "fields": {"text": [message]},
+        }
         assert not Post.objects.exists()
 
     def test_the_longest_post_is_accepted(self, api, ada):
@@ -77,6 +81,7 @@ class TestCreatePost:
         response = client.post("/api/posts", {"text": "one too many"}, format="json")
         assert response.status_code == 429
         assert int(response["Retry-After"]) > 0
+        assert response.json()["code"] == "throttled"
         assert response.json()["detail"].startswith("Request was throttled.")
         assert Post.objects.count() == 2
         for _ in range(5):
@@ -154,14 +159,14 @@ class TestListPosts:
     def test_bad_parameters_are_400s(self, api, query, field):
         response = api(None).get(f"/api/posts?{query}")
         assert response.status_code == 400
-        assert list(response.json()) == [field]
+        assert list(response.json()["fields"]) == [field]
 
     @pytest.mark.parametrize("position", [b"p=abc", b"p=1%00", b"p=-5"])
     def test_a_tampered_cursor_is_a_404_not_a_crash(self, api, position):
         cursor = base64.b64encode(position).decode()
         response = api(None).get("/api/posts", {"cursor": cursor})
         assert response.status_code == 404
-        assert response.json() == {"detail": "Invalid cursor"}
+        assert response.json() == {"code": "not_found", "detail": "Invalid cursor"}
 
     def test_an_invalid_token_is_401_even_where_anonymous_may_read(self, api):
         client = APIClient()

@@ -52,7 +52,7 @@ class TestUsers:
     def test_a_bad_page_size_is_a_400(self, api, page_size):
         response = api(None).get(f"/api/users?page_size={page_size}")
         assert response.status_code == 400
-        assert list(response.json()) == ["page_size"]
+        assert list(response.json()["fields"]) == ["page_size"]
 
     @pytest.mark.parametrize(
         "cursor",
@@ -61,9 +61,9 @@ class TestUsers:
     def test_a_bad_cursor_is_a_404(self, api, cursor):
         response = api(None).get("/api/users", {"cursor": cursor})
         assert response.status_code == 404
-        assert response.json() == {"detail": "Invalid cursor"}
+        assert response.json() == {"code": "not_found", "detail": "Invalid cursor"}
 
     def test_unknown_api_paths_are_json_404s(self, api):
         response = api(None).get("/api/nothing/here")
         assert response.status_code == 404
-        assert response.json() == {"detail": "Not found."}
+        assert response.json() == {"code": "not_found", "detail": "Not found."}

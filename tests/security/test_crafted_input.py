@@ -36,7 +36,7 @@ class TestCursors:
         response = api(ada).get(path, {"cursor": cursor(position)})
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
-        assert response.json() == {"detail": "Invalid cursor"}
+        assert response.json() == {"code": "not_found", "detail": "Invalid cursor"}
 
     def test_an_ascii_position_still_pages(self, api, ada):
         first = post_create(author=ada, text="first")
@@ -54,6 +54,7 @@ class TestDeepBodies:
         )
         assert response.status_code == 400
         assert response["Content-Type"] == "application/json"
+        assert response.json()["code"] == "malformed"
         assert response.json()["detail"].startswith("JSON parse error - nested")
 
     def test_a_deep_body_on_posts_is_a_json_400_and_nothing_saved(self, api, ada):
@@ -67,7 +68,7 @@ class TestDeepBodies:
             "/api/posts", nested(MAX_JSON_DEPTH - 1), content_type="application/json"
         )
         assert response.status_code == 400
-        assert response.json() == {"text": ["Not a valid string."]}
+        assert response.json()["fields"] == {"text": ["Not a valid string."]}
 
 
 class TestJsonOnly:
@@ -76,13 +77,14 @@ class TestJsonOnly:
         body = json.dumps({"text": "x" * 2000})
         response = api(ada).post("/api/posts", body, content_type="application/json")
         assert response.status_code == 413
-        assert response.json() == {"detail": "The request body is too large."}
+        assert response.json() == {"code": "too_large", "detail": "The request body is too large."}
         assert not ada.posts.exists()
 
     def test_an_unknown_path_under_api_is_a_json_404(self, client):
         response = client.get("/api/nothing/here")
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
+        assert response.json() == {"code": "not_found", "detail": "Not found."}
 
     def test_a_method_the_schema_view_does_not_take_is_json(self, client):
         response = client.post("/api/schema/")

@@ -56,7 +56,10 @@ def test_the_api_answers_a_json_503_with_retry_after(stopped_database, method, p
     )
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"detail": "The database is unreachable; try again shortly."}
+    assert response.json() == {
+        "code": "unavailable",
+        "detail": "The database is unreachable; try again shortly.",
+    }
     assert int(response.headers["retry-after"]) > 0
 
 

@@ -47,7 +47,8 @@ class TestIdempotencyKey:
         response = post(api(ada), path, "something else", key)
         assert response.status_code == 422
         assert response.json() == {
-            "detail": "This Idempotency-Key was already used with a different request."
+            "code": "key_reused",
+            "detail": "This Idempotency-Key was already used with a different request.",
         }
         assert Post.objects.count() + Message.objects.count() == 1
 
@@ -90,7 +91,7 @@ class TestIdempotencyKey:
             headers={KEY: key.encode("utf-8").decode("latin-1")},
         )
         assert response.status_code == 400
-        assert KEY in response.json()
+        assert KEY in response.json()["fields"]
         assert not Post.objects.exists()
 
 

@@ -41,7 +41,10 @@ class TestUsernames:
             "/api/auth/signup", {"username": wanted, "password": PASSWORD}, format="json"
         )
         assert response.status_code == 400
-        assert response.json() == {"username": ["A user with that username already exists."]}
+        assert response.json()["code"] == "invalid"
+        assert response.json()["fields"] == {
+            "username": ["A user with that username already exists."]
+        }
         assert User.objects.count() == 1
 
     @pytest.mark.parametrize("name", [CYRILLIC_ADA, "p\u0430ypal", "\u03b1lpha", "adа1"])
@@ -50,7 +53,7 @@ class TestUsernames:
             "/api/auth/signup", {"username": name, "password": PASSWORD}, format="json"
         )
         assert response.status_code == 400
-        assert "mix letters of different alphabets" in response.json()["username"][0]
+        assert "mix letters of different alphabets" in response.json()["fields"]["username"][0]
         assert not User.objects.exists()
 
     @pytest.mark.parametrize("name", ["ада", "\u03b1\u03b2\u03b3", "山田たろう", "ada_99", "zoë"])
@@ -103,7 +106,7 @@ class TestText:
     def test_an_invisible_post_is_refused_by_the_api(self, api, ada, text):
         response = api(ada).post("/api/posts", {"text": text}, format="json")
         assert response.status_code == 400
-        assert response.json() == {
+        assert response.json()["fields"] == {
             "text": ["A post cannot be empty or only invisible characters."]
         }
         assert not Post.objects.exists()
@@ -130,9 +133,9 @@ class TestText:
         expected = ["Text cannot contain bidirectional override or isolate characters."]
         response = api(ada).post("/api/posts", {"text": text}, format="json")
         assert response.status_code == 400
-        assert response.json() == {"text": expected}
+        assert response.json()["fields"] == {"text": expected}
         response = api(ada).post("/api/messages/bob", {"text": text}, format="json")
-        assert response.json() == {"text": expected}
+        assert response.json()["fields"] == {"text": expected}
         client.force_login(ada)
         assert expected[0] in client.post("/", {"text": text}).content.decode()
         assert expected[0] in client.post("/messages/bob", {"text": text}).content.decode()

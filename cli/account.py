@@ -74,7 +74,7 @@ def login(ctx: typer.Context, username: Username, password_stdin: PasswordStdin 
         try:
             answer = api.token(client, username, password)
         except CLIError as error:
-            if error.code == ExitCode.INVALID and "credentials" in error.message:
+            if error.server_code == "wrong_credentials":
                 raise CLIError(
                     f"wrong username or password for {client.server}", ExitCode.AUTH
                 ) from None

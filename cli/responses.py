@@ -6,7 +6,7 @@ answer turned into a CLIError with a plain sentence and its exit status:
 | --- | --- | --- |
 | no connection, timeout | UNREACHABLE | cannot reach the server at <URL> |
 | 401 | AUTH | not logged in / token revoked or expired — run `retro login` |
-| 400 | INVALID | the server's message for each field |
+| 400 | INVALID | the server's sentence (each refused field and its message) |
 | 403 | AUTH | the server's reason |
 | 404 | NOT_FOUND | what was not found |
 | 429 | THROTTLED | too many requests, with the wait from Retry-After |
@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from cli.errors import CLIError, ExitCode
+from cli.errors import CLIError, ExitCode, server_code, server_detail
 
 LOGIN_HINT = "run: retro login USERNAME"
 
@@ -30,7 +30,7 @@ def error_for(
     """What a failed answer from `server` means, as a CLIError (see the table above)."""
     status = response.status_code
     body = decode(response, quiet=True)
-    detail = body.get("detail") if isinstance(body, dict) else None
+    detail, code = server_detail(body), server_code(body)
     where = f"{response.request.method} {response.request.url.path}"
     if status == 401:
         if logged_in:
@@ -38,12 +38,13 @@ def error_for(
                 f"the token saved for {server} was revoked or has expired",
                 ExitCode.AUTH,
                 hint=LOGIN_HINT,
+                server_code=code,
             )
-        return CLIError(f"not logged in to {server}", ExitCode.AUTH, hint=LOGIN_HINT)
+        return CLIError(f"not logged in to {server}", ExitCode.AUTH, LOGIN_HINT, code)
     if status == 400:
-        return CLIError(validation_message(body), ExitCode.INVALID)
+        return CLIError(detail or "the server refused the input", ExitCode.INVALID, None, code)
     if status == 403:
-        return CLIError(f"not allowed: {detail or where}", ExitCode.AUTH)
+        return CLIError(f"not allowed: {detail or where}", ExitCode.AUTH, None, code)
     if status == 404:
         if not isinstance(body, dict):  # an HTML page: no RetroSocial API at this address
             return CLIError(
@@ -51,36 +52,24 @@ def error_for(
                 ExitCode.NOT_FOUND,
                 hint="check the --server URL",
             )
-        return CLIError(not_found or detail or f"not found: {where}", ExitCode.NOT_FOUND)
+        return CLIError(
+            not_found or detail or f"not found: {where}", ExitCode.NOT_FOUND, None, code
+        )
     if status == 429:
         wait = _retry_after(response)
         text = f"try again in {wait} second{'s' if wait != 1 else ''}" if wait else detail
         return CLIError(
             f"too many requests to {server}: {text or 'try again later'}",
             ExitCode.THROTTLED,
+            server_code=code,
         )
     if status >= 500:
-        return CLIError(f"the server at {server} failed: {where} answered {status}")
-    return CLIError(f"{where} on {server} answered {status}: {detail or response.text}")
-
-
-def validation_message(body: Any) -> str:
-    """DRF's 400 body as one line: `field: message; other: message`."""
-    if not isinstance(body, dict) or not body:
-        return "the server refused the input"
-    parts = []
-    for field, messages in body.items():
-        if isinstance(messages, list):
-            text = " ".join(str(message) for message in messages)
-        elif isinstance(messages, dict):
-            text = validation_message(messages)
-        else:
-            text = str(messages)
-        if field in ("non_field_errors", "detail"):
-            parts.append(text)
-        else:
-            parts.append(f"{field}: {text}")
-    return "; ".join(parts)
+        return CLIError(
+            f"the server at {server} failed: {where} answered {status}", server_code=code
+        )
+    return CLIError(
+        f"{where} on {server} answered {status}: {detail or response.text}", server_code=code
+    )
 
 
 def _retry_after(response: httpx.Response) -> int | None:

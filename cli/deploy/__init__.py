@@ -80,8 +80,9 @@ def heroku(
     ] = 600,
 ) -> None:
     """Deploy to Heroku, step by step: CLI logged in, app, add-ons, config vars, git push,
-    release phase, /healthz; then save the app as a server. Each step skips what is done,
-    so running it again resumes. Heroku is paid: see the README's Deploy section."""
+    release phase, /healthz, one worker dyno if the Procfile has a worker process; then save
+    the app as a server. Each step skips what is done, so running it again resumes. Heroku is
+    paid: see the README's Deploy section."""
     from cli.deploy.heroku import Deploy
     from cli.deploy.heroku_cli import Target
     from cli.deploy.steps import Steps

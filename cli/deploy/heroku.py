@@ -14,8 +14,9 @@ from pathlib import Path
 
 from cli.deploy.heroku_app import AppSteps, ConfigSteps
 from cli.deploy.heroku_cli import HerokuCLI, Target
+from cli.deploy.heroku_dynos import WORKER, DynoSteps
 from cli.deploy.heroku_release import ReleaseSteps
-from cli.deploy.steps import Steps, project_root
+from cli.deploy.steps import Steps, procfile_processes, project_root
 from cli.errors import CLIError, ExitCode
 
 
@@ -29,6 +30,7 @@ class Deploy:
         self.app_steps = AppSteps(self.cli, self.target)
         self.config_steps = ConfigSteps(self.cli, self.target)
         self.release_steps = ReleaseSteps(self.cli, self.target)
+        self.dyno_steps = DynoSteps(self.cli, self.target)
 
     @property
     def app(self) -> str | None:
@@ -49,7 +51,20 @@ class Deploy:
     def deploy(self) -> None:
         if self.cli.root is None:
             self.prepare()
-        for title, action in (
+        for title, action in self.plan():
+            if self.target.dry_run:
+                self.steps.say(f"  {self.steps.count + 1}. {title}", style="bold")
+                self.steps.count += 1
+                action(None)
+            else:
+                with self.steps.step(title) as step:
+                    self.cli.step = step
+                    action(step)
+
+    def plan(self) -> list:
+        """[(title, step)] in order; the worker's only when the Procfile declares one."""
+        worker = WORKER in procfile_processes(self.cli.root)
+        return [
             ("The Heroku CLI is installed and logged in", self.app_steps.logged_in),
             ("The app exists", self.app_steps.app_exists),
             (
@@ -64,19 +79,16 @@ class Deploy:
             ("The code is pushed (git push heroku HEAD:main)", self.release_steps.push),
             ("The release phase finished", self.release_steps.release),
             ("/healthz answers on the app's URL", self.release_steps.healthz),
+            *(
+                [(f"The worker dyno runs (heroku ps:scale {WORKER}=1)", self.dyno_steps.worker)]
+                if worker
+                else []
+            ),
             (
                 f"The app is saved as server {self.target.server_name!r} (retro server list)",
                 self.release_steps.remember,
             ),
-        ):
-            if self.target.dry_run:
-                self.steps.say(f"  {self.steps.count + 1}. {title}", style="bold")
-                self.steps.count += 1
-                action(None)
-            else:
-                with self.steps.step(title) as step:
-                    self.cli.step = step
-                    action(step)
+        ]
 
     def check_git(self) -> None:
         if self.target.dry_run:

@@ -283,6 +283,63 @@ class TestDryRun:
         assert not (fake_heroku.config_dir / "servers.json").exists()
 
 
+def add_worker(project) -> None:
+    """The project's Procfile gets a worker process (as week 7's background tasks add one)."""
+    procfile = project / "Procfile"
+    procfile.write_text(procfile.read_text() + "worker: python manage.py db_worker\n")
+    git("-c", "user.name=Ada", "-c", "user.email=ada@example.com", "commit", "-q", "-a",
+        "-m", "A worker", cwd=project)
+
+
+class TestWorker:
+    def test_a_procfile_worker_is_scaled_to_one_dyno_once_and_its_cost_said(
+        self, fake_heroku, project
+    ):
+        add_worker(project)
+        run = deploy(fake_heroku, project, "--app", APP, "--yes")
+
+        assert run.returncode == 0, str(run)
+        scale = f"heroku ps:scale worker=1 --app {APP}"
+        calls = fake_heroku.calls()
+        # After the release is out and answering, before the app is saved as a server.
+        assert calls[-2:] == [f"heroku ps --app {APP} --json", scale]
+        assert "✓ The worker dyno runs (heroku ps:scale worker=1)" in run.stdout
+        assert "$7 a month on Basic" in run.stdout
+        assert fake_heroku.app(APP)["formation"] == {"worker": 1}
+        # `retro deploy status` shows it running.
+        status = run_retro("deploy", "status", cwd=project, env=fake_heroku.env())
+        assert "worker.1: up" in status.stdout, str(status)
+
+        fake_heroku.clear_calls()
+        again = deploy(fake_heroku, project, "--app", APP, "--yes")
+        assert again.returncode == 0, str(again)
+        assert scale not in fake_heroku.calls()  # already running: not scaled twice
+        assert "worker.1 up" in again.stdout
+
+    def test_a_failed_scale_says_herokus_words_and_how_to_resume(self, fake_heroku, project):
+        add_worker(project)
+        fake_heroku.fail = "ps:scale"
+        run = deploy(fake_heroku, project, "--app", APP, "--yes")
+
+        assert run.returncode == ExitCode.DEPLOY_FAILED, str(run)
+        assert "cannot start the worker dyno: ps:scale failed" in run.stderr
+        assert f"retro deploy heroku --app {APP}" in run.stderr
+
+    def test_the_dry_run_shows_the_scale_command_and_its_cost(self, fake_heroku, project):
+        add_worker(project)
+        run = deploy(fake_heroku, project, "--app", APP, "--dry-run")
+
+        assert run.returncode == 0, str(run)
+        assert not fake_heroku.log.exists()
+        line = next(line for line in run.stdout.splitlines() if "$ heroku ps:scale" in line)
+        assert f"$ heroku ps:scale worker=1 --app {APP}" in line
+        assert "$7 a month on Basic" in line
+
+    def test_without_a_worker_nothing_is_scaled(self, fake_heroku, project):
+        assert deploy(fake_heroku, project, "--app", APP, "--yes").returncode == 0
+        assert not [call for call in fake_heroku.calls() if call.startswith("heroku ps")]
+
+
 class TestPassThrough:
     def test_status_is_heroku_ps(self, fake_heroku, project):
         assert deploy(fake_heroku, project, "--app", APP, "--yes").returncode == 0

@@ -1,7 +1,8 @@
 """
 `retro deploy local`: the production configuration on this machine, the way Heroku runs it
 (like `heroku local`): PostgreSQL and Redis, DEBUG off, static files collected, the Procfile's
-release process, then its web process through honcho, in the foreground until Ctrl-C.
+release process, then its web process through honcho, in the foreground until Ctrl-C, with the
+Procfile's other long-running processes (a `worker:` for background tasks) beside it.
 
 Settings come from the environment and from the project's `.env` (where the course has the
 student write them, as for `heroku local`); a variable set in the environment wins over the
@@ -63,7 +64,12 @@ def run_quietly(step, argv: list[str], root: Path, env: dict, what: str, timeout
     return output
 
 
-def wait_healthy(url: str, process: subprocess.Popen, step, timeout: float) -> None:
+def running_processes(processes: dict[str, str]) -> list[str]:
+    """The Procfile's processes that run until stopped, web first (honcho gives it the port)."""
+    return ["web", *(name for name in processes if name not in ("web", "release"))]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, step, timeout: float, what: str) -> None:
     from cli.net import NotAnswering, wait_until_answering
 
     def waiting(last: str, seconds: float) -> None:
@@ -74,7 +80,7 @@ def wait_healthy(url: str, process: subprocess.Popen, step, timeout: float) -> N
     except NotAnswering as error:
         if error.exit_status is not None:
             raise CLIError(
-                f"the web process stopped (exit {error.exit_status}) before answering /healthz",
+                f"{what} stopped (exit {error.exit_status}) before answering /healthz",
                 ExitCode.DEPLOY_FAILED,
                 hint="its output is above",
             ) from None
@@ -153,8 +159,14 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
         step.detail = f"{applied} migrations applied" if applied else "no migrations to apply"
 
     health = f"http://127.0.0.1:{port}/healthz"
+    names = running_processes(processes)
+    what = (
+        "the web process"
+        if len(names) == 1
+        else f"the {' and '.join(names)} processes (honcho stops all when one stops)"
+    )
     process = subprocess.Popen(
-        honcho(root, "-p", str(port), "web"),
+        honcho(root, "-p", str(port), *names),
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -168,8 +180,17 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
     output = stream(process, steps)
     try:
         with steps.step(f"Web process: {processes['web']}") as step:
-            wait_healthy(health, process, step, HEALTH_TIMEOUT)
+            wait_healthy(health, process, step, HEALTH_TIMEOUT, what)
             step.detail = f"{health} answers 200"
+        for name in names[1:]:
+            with steps.step(f"{name.capitalize()} process: {processes[name]}") as step:
+                if process.poll() is not None:
+                    raise CLIError(
+                        f"the {name} process stopped (exit {process.returncode})",
+                        ExitCode.DEPLOY_FAILED,
+                        hint="its output is above",
+                    )
+                step.detail = f"running beside web (its lines start with {name}.1)"
         steps.say("")
         steps.say(f"  RetroSocial is running at http://127.0.0.1:{port}/", style="bold")
         steps.say(
@@ -180,7 +201,7 @@ def run(*, port: int, check_only: bool, steps: Steps | None = None) -> None:
         code = process.wait()
         output.join(timeout=5)
         raise CLIError(
-            f"the web process stopped (exit {code})",
+            f"{what} stopped (exit {code})",
             ExitCode.DEPLOY_FAILED,
             hint="its output is above",
         )

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from cli.errors import ExitCode
+from tests.checkpoints import COURSE, copy_checkpoint
 from tests.conftest import require
 from tests.live import PASSWORD, ROOT, feed_socket, free_port, receive_json, unique
 from tests.services import POSTGRES_TEST_URL, postgres_reachable
@@ -105,11 +107,9 @@ def database_url():
     admin(POSTGRES_TEST_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="module")
-def stack(database_url, redis_url, tmp_path_factory):
-    """`retro deploy local` serving, with its own database, channel prefix, config folder and
-    static folder; stopped with Ctrl-C afterwards, which must end it cleanly (exit 0)."""
-    folder = tmp_path_factory.mktemp("deploy-local")
+def deploy_env(database_url: str, redis_url: str, folder: Path) -> dict[str, str]:
+    """The environment of a `retro deploy local` of the test's own: its database, channel
+    prefix, config folder and static folder; none of the suite's settings."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("RETRO_", "SECURE_", "API_THROTTLE"))
            and k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}}
@@ -121,6 +121,14 @@ def stack(database_url, redis_url, tmp_path_factory):
         STATIC_ROOT=str(folder / "static"),
         RETRO_DEPLOY_LOCAL_TIMEOUT="60",
     )
+    return env
+
+
+@pytest.fixture(scope="module")
+def stack(database_url, redis_url, tmp_path_factory):
+    """`retro deploy local` serving, with its own database, channel prefix, config folder and
+    static folder; stopped with Ctrl-C afterwards, which must end it cleanly (exit 0)."""
+    env = deploy_env(database_url, redis_url, tmp_path_factory.mktemp("deploy-local"))
     running = LocalDeploy(env, free_port())
     running.wait_for("RetroSocial is running at")
     yield running
@@ -197,6 +205,66 @@ class TestDeployLocal:
             assert receive_json(ws) == created.json()
         finally:
             ws.close()
+
+
+class TestWorker:
+    def test_the_procfiles_worker_runs_beside_web_and_stops_with_it(
+        self, database_url, redis_url, tmp_path
+    ):
+        """A project whose Procfile has a worker (here a small stand-in that says it started
+        and writes its pid): it runs under honcho with web, and Ctrl-C stops both."""
+        project = copy_checkpoint(COURSE.weeks[-1].number, tmp_path / "project")
+        pid_file = tmp_path / "worker.pid"
+        worker = (
+            'python -u -c "import os, pathlib, time; '
+            f"pathlib.Path('{pid_file}').write_text(str(os.getpid())); "
+            "print('worker ready'); time.sleep(600)\""
+        )
+        procfile = project / "Procfile"
+        procfile.write_text(procfile.read_text() + f"worker: {worker}\n")
+
+        running = LocalDeploy(deploy_env(database_url, redis_url, tmp_path), free_port(), project)
+        try:
+            running.wait_for("RetroSocial is running at")
+            output = running.output()
+            assert "✓ Worker process: python -u -c" in output, output
+            assert "running beside web (its lines start with worker.1)" in output
+            if "worker ready" not in running.output():
+                running.wait_for("worker ready", timeout=30)
+            assert re.search(r"worker\.1\s+\| worker ready", running.output())
+            worker_pid = int(pid_file.read_text())
+            os.kill(worker_pid, 0)  # running now
+        finally:
+            code = running.interrupt()
+        assert code == 0, running.output()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and pid_alive(worker_pid):
+            time.sleep(0.2)
+        assert not pid_alive(worker_pid), "Ctrl-C left the worker running"
+
+    def test_a_worker_that_stops_stops_the_deploy_with_its_name(
+        self, database_url, redis_url, tmp_path
+    ):
+        project = copy_checkpoint(COURSE.weeks[-1].number, tmp_path / "project")
+        procfile = project / "Procfile"
+        procfile.write_text(
+            procfile.read_text() + 'worker: python -c "raise SystemExit(\'no queue\')"\n'
+        )
+        running = LocalDeploy(deploy_env(database_url, redis_url, tmp_path), free_port(), project)
+        error = running.wait_for("retro: error:", timeout=120)
+        code = running.process.wait(timeout=30)
+        output = running.output()
+        assert code == ExitCode.DEPLOY_FAILED, output
+        assert "the web and worker processes (honcho stops all when one stops) stopped" in error
+        assert "Traceback" not in output
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class TestCheckDeploy:

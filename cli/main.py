@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from cli import account, deploy, messages, posts, servers, tail, users
-from cli.course import check, checkpoints, classroom, doctor, student, watch
+from cli.course import check, checkpoints, classroom, doctor, new, student, watch
 from cli.errors import EXIT_CODES_HELP, CLIError, ExitCode
 from cli.lazy import RetroGroup, RetroTyper
 
@@ -64,6 +64,7 @@ app.add_typer(users.app)
 app.add_typer(check.app)
 app.add_typer(doctor.app)
 app.add_typer(watch.app)
+app.add_typer(new.app)
 app.add_typer(servers.app, name="server")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(student.app, name="lesson")

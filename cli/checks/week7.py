@@ -77,6 +77,7 @@ def cache_setting(session: Session):
     needs=["w1.home"],
 )
 def feed_cached(session: Session):
+    session.migrated()
     (first, first_queries), (second, second_queries) = session.shell(HOME_QUERIES)
     if first != 200 or second != 200:
         raise CheckFailed("GET / to answer 200 twice", f"HTTP {first}, then HTTP {second}")
@@ -123,6 +124,7 @@ def fresh_post(session: Session):
     needs=["w2.post"],
 )
 def pages_without_redis(session: Session):
+    session.migrated()
     port = free_port()
     env = session.dev_env(REDIS_URL=UNREACHABLE_REDIS)
     argv = [session.python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]

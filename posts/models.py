@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 
 MAX_POST_LENGTH = 500
 PAGE_LIMIT = 200  # the most rows one answer sends at once (see /posts/since)
@@ -12,6 +13,10 @@ class PostQuerySet(models.QuerySet):
     def after(self, post_id):
         """Posts newer than `post_id`, oldest first: what a client that saw `post_id` missed."""
         return self.select_related("author").filter(id__gt=post_id).order_by("id")
+
+    def rows(self):
+        """Plain rows (dicts) with what a page shows of each post: safe to keep in a cache."""
+        return self.values("id", "author_id", "text", "created", author_name=F("author__username"))
 
 
 class Post(models.Model):

@@ -8,9 +8,11 @@ from django.db import transaction
 
 from posts.models import MAX_POST_LENGTH, Post
 from retrosocial import live
+from retrosocial.cache import cached, forget
 from retrosocial.text import clean_text
 
 FEED_GROUP = "feed"
+POSTS_PER_PAGE = 50
 
 
 def post_payload(post: Post) -> dict:
@@ -29,6 +31,15 @@ def post_broadcast(post: Post) -> None:
     live.publish(post_payload(post), FEED_GROUP)
 
 
+def feed_first_page() -> tuple[list[dict], int]:
+    """The newest POSTS_PER_PAGE posts as rows, and how many posts there are in all: what
+    nearly every visit to the home page reads. From the cache; post_create renews it."""
+    return cached(
+        "feed",
+        lambda: (list(Post.objects.newest_first().rows()[:POSTS_PER_PAGE]), Post.objects.count()),
+    )
+
+
 def post_create(*, author, text: str) -> Post:
     """Save a post by `author` and announce it once it is committed.
 
@@ -41,6 +52,7 @@ def post_create(*, author, text: str) -> Post:
     except ValidationError as error:
         raise ValidationError({"text": error.error_list}) from error
     post = Post.objects.create(author=author, text=text)
+    forget("feed")  # the first page changes, once the post is committed
     # Only announce what is really in the database: after the surrounding transaction commits.
     transaction.on_commit(lambda: post_broadcast(post))
     return post

@@ -1,7 +1,10 @@
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
 from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from posts.consumers import FeedConsumer
@@ -28,6 +31,7 @@ ISOLATED = {
 @override_settings(PASSWORD_HASHERS=FAST_HASHER, STORAGES=PLAIN_STATIC, **ISOLATED)
 class HomePageTests(TestCase):
     def setUp(self):
+        cache.clear()  # no page kept by an earlier test
         self.ada = get_user_model().objects.create_user("ada", password="a-long-pass-phrase")
 
     def test_a_logged_in_user_posts_and_is_redirected(self):
@@ -58,6 +62,21 @@ class HomePageTests(TestCase):
         post_create(author=self.ada, text="<script>alert(1)</script>")
         response = self.client.get(reverse("home"))
         self.assertContains(response, "&lt;script&gt;alert(1)&lt;/script&gt;")
+
+    def test_the_second_visit_reads_the_cache(self):
+        post_create(author=self.ada, text="Hello")
+        with CaptureQueriesContext(connection) as first:
+            self.client.get(reverse("home"))
+        with CaptureQueriesContext(connection) as second:
+            self.client.get(reverse("home"))
+        self.assertLess(len(second), len(first))
+
+    def test_the_author_sees_their_post_at_once(self):
+        self.client.force_login(self.ada)
+        self.client.get(reverse("home"))  # the first page is in the cache now
+        with self.captureOnCommitCallbacks(execute=True):  # the post's transaction commits
+            self.client.post(reverse("home"), {"text": "Fresh!"})
+        self.assertContains(self.client.get(reverse("home")), "Fresh!")
 
 
 @override_settings(**ISOLATED)

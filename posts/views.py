@@ -1,4 +1,3 @@
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -8,11 +7,9 @@ from django.views.decorators.http import require_GET
 
 from posts.forms import PostForm
 from posts.models import PAGE_LIMIT, Post
-from posts.services import post_create, post_payload
+from posts.services import POSTS_PER_PAGE, feed_first_page, post_create, post_payload
 from retrosocial import limits
-
-POSTS_PER_PAGE = 50
-USERS_SHOWN = 100
+from users.services import people
 
 
 def home(request):
@@ -36,12 +33,19 @@ def home(request):
     elif request.user.is_authenticated:
         form = PostForm()
 
-    page = Paginator(Post.objects.newest_first(), POSTS_PER_PAGE).get_page(request.GET.get("page"))
-    users = get_user_model().objects.order_by("username")[:USERS_SHOWN]
+    number = request.GET.get("page")
+    if number in (None, "", "1"):
+        # The first page, what nearly every visit reads, comes from the cache.
+        rows, count = feed_first_page()
+        paginator = Paginator(rows, POSTS_PER_PAGE)
+        paginator.count = count  # every post, not only this page's rows
+    else:
+        paginator = Paginator(Post.objects.newest_first().rows(), POSTS_PER_PAGE)
+    page = paginator.get_page(number)
     response = render(
         request,
         "posts/home.html",
-        {"form": form, "page": page, "users": users, "live": page.number == 1},
+        {"form": form, "page": page, "users": people(), "live": page.number == 1},
         status=429 if wait else 200,
     )
     if wait:

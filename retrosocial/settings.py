@@ -132,8 +132,10 @@ LIVE_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "retrosocial")
 # Bytes a socket's client may leave unread before it is closed with 4000 (catch up, reconnect).
 LIVE_SOCKET_BUFFER = int(os.environ.get("LIVE_SOCKET_BUFFER", 1024 * 1024))
 
-# The cache holds the rate limits' counters: in Redis, shared by every process, when REDIS_URL
-# is set (a Redis that does not answer within a second is skipped, see retrosocial/limits.py).
+# The cache holds the rate limits' counters and copies of what every visit reads (the feed's
+# first page, the people list: retrosocial/cache.py): in Redis, shared by every process, when
+# REDIS_URL is set, and local memory otherwise. A Redis that does not answer within a second is
+# skipped: the limits let the request through and the pages read the database.
 if REDIS_URL:
     redis_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
     if REDIS_URL.startswith("rediss://"):

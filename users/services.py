@@ -18,10 +18,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from retrosocial.cache import cached, forget
+
 USERNAME_TAKEN = "A user with that username already exists."
 MIXED_SCRIPTS = "A username cannot mix letters of different alphabets (such as Latin and {})."
 # Scripts that are written together: Japanese mixes kanji, hiragana and katakana.
 SCRIPT_FAMILIES = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "IDEOGRAPHIC": "CJK"}
+USERS_SHOWN = 100
 
 
 def letter_script(char: str) -> str:
@@ -67,8 +70,18 @@ def user_create(*, username: str, password: str, email: str | None = None):
         raise ValidationError(errors)
     try:
         with transaction.atomic():
-            return User.objects.create_user(
-                username=username, email=email or "", password=password
-            )
+            user = User.objects.create_user(username=username, email=email or "", password=password)
     except IntegrityError as error:  # the same name, taken between the check and the insert
         raise ValidationError({"username": [USERNAME_TAKEN]}) from error
+    forget("people")  # the home page's list changes, once the account is committed
+    return user
+
+
+def people() -> list[dict]:
+    """The first USERS_SHOWN people by name, as rows: the home page's list. From the cache;
+    user_create renews it."""
+    User = get_user_model()
+    return cached(
+        "people",
+        lambda: list(User.objects.order_by("username").values("id", "username")[:USERS_SHOWN]),
+    )

@@ -486,7 +486,7 @@ def checkpoint_publish(
     ] = False,
     json: JsonOption = False,
 ) -> None:
-    """Make the branches week-1 … week-5 and final, each one commit whose tree is a checkpoint.
+    """Make the branches week-1 … week-6 and final, each one commit whose tree is a checkpoint.
 
     The commits have a fixed author and date, so publishing again changes nothing; a branch
     whose checkpoint changed moves to the new commit. Each branch's README.md says how to run

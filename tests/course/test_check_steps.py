@@ -2,7 +2,9 @@
 `retro check 5` and `retro check 6` check what each step of the week teaches, so a project that
 skipped a step cannot pass: the project's own tests (week 5, step 7; week 6, step 7, the API's
 tests among them), a program's token on the websocket (week 6, step 4), catching up with
-?after=ID and sockets that end with their token (step 5), the same rules at every door (step 8).
+?after=ID and sockets that end with their token (step 5), the same rules at every door (step 8);
+and `retro check 7`, the copy of the feed renewed by a post (week 7, step 5) and pages that
+answer while the cache is down (step 3).
 
 Each of those checks passes on its checkpoint and, on a copy of it with that one thing undone,
 fails with a message that says what was missing, while the week's other checks pass. And the
@@ -27,6 +29,7 @@ from tests.live import ROOT
 
 COURSE = model.load(ROOT)
 NEW_CHECKS = {"w5.tests", "w6.token-socket", "w6.catch-up", "w6.tests", "w6.doors"}
+WEEK_7_CHECKS = {"w7.cache-setting", "w7.feed-cached", "w7.fresh-post", "w7.redis-down"}
 
 # Each session waits for up to three others on a two-core machine: more than pytest's default.
 pytestmark = pytest.mark.timeout(900)
@@ -104,6 +107,27 @@ def week_6_to_step_4(root: Path, python: str) -> Path:
     return root
 
 
+def copy_never_renewed(root: Path, python: str) -> Path:
+    """The final site, its post_create no longer renewing the feed's copy (week 7, step 5
+    undone): the author is sent back to a home page without their post."""
+    copy_checkpoint(7, root)
+    edit(root, "posts/services.py", 'forget("feed")  #', "#")
+    return root
+
+
+def cache_errors_raise(root: Path, python: str) -> Path:
+    """The final site, its cache helper no longer catching the cache's errors (week 7, step 3
+    undone): with Redis down, the home page fails."""
+    copy_checkpoint(7, root)
+    edit(
+        root,
+        "retrosocial/cache.py",
+        "except Exception as error:  # the cache is down",
+        "except ZeroDivisionError as error:  # the cache is down",
+    )
+    return root
+
+
 def checkpoint(number: int):
     def make(root: Path, python: str) -> Path:
         return copy_checkpoint(number, root)
@@ -120,6 +144,10 @@ def week_6(check: checks.Check) -> bool:
     return check.week == 6 or check.id == "w5.tests"
 
 
+def week_7(check: checks.Check) -> bool:
+    return check.week == 7
+
+
 def the_tests_check_only(check: checks.Check) -> bool:
     """Checkpoint 5 passes the rest of week 5 in tests/course/test_checkpoints.py."""
     return check.id == "w5.tests"
@@ -128,12 +156,15 @@ def the_tests_check_only(check: checks.Check) -> bool:
 SESSIONS = {
     "checkpoint 5": (checkpoint(5), the_tests_check_only),
     "week 5 without tests": (week_5_without_tests, week_5),
-    "the final site": (checkpoint(6), week_6),
+    "checkpoint 6": (checkpoint(6), week_6),
     "tokens not read": (tokens_not_read, week_6),
     "no catching up": (no_catching_up, week_6),
     "no API tests": (no_api_tests, week_6),
     "doors open": (doors_open, week_6),
     "week 6 to step 4": (week_6_to_step_4, week_6),
+    "the final site": (checkpoint(7), week_7),
+    "copy never renewed": (copy_never_renewed, week_7),
+    "cache errors raise": (cache_errors_raise, week_7),
 }
 
 
@@ -145,7 +176,7 @@ def sessions(student_python, tmp_path_factory) -> dict[str, Future]:
     def run(name: str) -> dict[str, checks.Result]:
         make, chosen = SESSIONS[name]
         folder = make(root / name.replace(" ", "-"), student_python)
-        results = checks.run(folder, [5, 6], student_python, timeout=240, select=chosen)
+        results = checks.run(folder, [5, 6, 7], student_python, timeout=240, select=chosen)
         return {result.check.id: result for result in results}
 
     pool = ThreadPoolExecutor(max_workers=3)
@@ -186,8 +217,8 @@ def test_checkpoint_5_passes_the_check_of_its_tests(sessions):
     assert results["w5.tests"].notes == ["11 tests ran and passed"]
 
 
-def test_the_final_site_passes_every_new_check_of_week_6(sessions):
-    results = results_of(sessions, "the final site")
+def test_checkpoint_6_passes_every_new_check_of_week_6(sessions):
+    results = results_of(sessions, "checkpoint 6")
     assert NEW_CHECKS <= set(results)
     assert all(r.passed for r in results.values()), failures(results)
     assert results["w6.tests"].notes == ["13 tests ran and passed"]
@@ -263,3 +294,28 @@ def test_a_project_that_stopped_after_step_4_fails_the_steps_it_skipped(sessions
     assert "GET /api/inbox?after=" in results["w6.catch-up"].seen
     assert results["w6.tests"].seen.startswith("it ran 11 tests:")
     assert "a post of only invisible characters" in results["w6.doors"].seen
+
+
+# -- week 7: the cache ------------------------------------------------------------------------
+
+
+def test_the_final_site_passes_every_check_of_week_7(sessions):
+    results = results_of(sessions, "the final site")
+    assert set(results) == WEEK_7_CHECKS
+    assert all(r.passed for r in results.values()), failures(results)
+    # A visitor's home page: the posts, their count and the people, then nothing at all.
+    assert results["w7.feed-cached"].notes == ["GET / made 3 queries, then 0"]
+    assert "RedisCache with REDIS_URL" in results["w7.cache-setting"].notes[0]
+
+
+def test_a_copy_never_renewed_fails_the_fresh_post_check(sessions):
+    failed = only_failure(results_of(sessions, "copy never renewed"), "w7.fresh-post")
+    assert failed.seen.startswith("the home page does not show it")
+    assert "transaction.on_commit" in failed.hint
+
+
+def test_cache_errors_that_raise_fail_the_redis_down_check(sessions):
+    failed = only_failure(results_of(sessions, "cache errors raise"), "w7.redis-down")
+    assert failed.expected.startswith("GET / to answer 200 with Redis unreachable")
+    assert "HTTP 500" in failed.seen
+    assert "ConnectionError" in failed.hint

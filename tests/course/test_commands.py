@@ -142,7 +142,7 @@ class TestCheckCommand:
         assert run.returncode == 10 and "no manage.py" in run.stderr
 
     def test_an_unknown_week(self, retro, tmp_path):
-        run = retro("check", "7", "--path", str(copy_checkpoint(1, tmp_path / "p")))
+        run = retro("check", "9", "--path", str(copy_checkpoint(1, tmp_path / "p")))
         assert run.returncode == 6 and "unknown week" in run.stderr
 
 

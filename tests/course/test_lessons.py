@@ -26,8 +26,8 @@ def lesson(request) -> lessons.Lesson:
     return lessons.parse(COURSE.lesson_path(COURSE.week(request.param)))
 
 
-def test_the_course_has_six_weeks_ending_at_the_site_at_the_top():
-    assert WEEKS == [1, 2, 3, 4, 5, 6]
+def test_the_course_has_seven_weeks_ending_at_the_site_at_the_top():
+    assert WEEKS == [1, 2, 3, 4, 5, 6, 7]
     assert COURSE.checkpoint_dir(COURSE.weeks[-1]) == ROOT.resolve()
     assert [week.branch for week in COURSE.weeks] == [
         "week-1",
@@ -35,6 +35,7 @@ def test_the_course_has_six_weeks_ending_at_the_site_at_the_top():
         "week-3",
         "week-4",
         "week-5",
+        "week-6",
         "final",
     ]
 

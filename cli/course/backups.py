@@ -40,6 +40,9 @@ NEVER_SAVED_DIRS = (HEAVY_DIRS - {".git"}) | {
 }
 NEVER_SAVED_SUFFIXES = (".pyc", ".pyo")
 PROJECT_TRAILER = "Retro-Project:"
+# When the backup was made, to the microsecond: a commit's own date counts whole seconds, and two
+# backups of one command (the reset's, then the restore's) are often made in the same second.
+MADE_TRAILER = "Retro-Made:"
 
 
 @dataclass
@@ -174,6 +177,7 @@ def save(root: Path, touched: list[str], label: str, stamp: str, message: str) -
             f"{message}\n\nMade by retro: the work tree as it was, untracked files included "
             "(not virtual environments, caches or collected static files).\n\n"
             f"{PROJECT_TRAILER} {where}\n"
+            f"{MADE_TRAILER} {datetime.now().astimezone().isoformat()}\n"
         )
         args = ["commit-tree", tree, "-m", body] + (["-p", parent] if parent else [])
         commit = gitops.git(top, *args, env=gitops.identity(top))
@@ -292,6 +296,11 @@ def find(root: Path) -> list[Backup]:
             ]
             if project and project[-1] != inside:
                 continue  # another project's backup in the same repository
+            made = [
+                text.split(":", 1)[1].strip()
+                for text in body.splitlines()
+                if text.startswith(MADE_TRAILER)
+            ]
             prefix = "" if inside == "." else inside + "/"
             count = len(
                 [
@@ -305,7 +314,7 @@ def find(root: Path) -> list[Backup]:
                     "branch",
                     branch,
                     root,
-                    datetime.fromisoformat(date),
+                    _made(made[-1] if made else "", date),
                     _label(branch),
                     commit=commit,
                     repo=top,
@@ -324,6 +333,15 @@ def find(root: Path) -> list[Backup]:
         made = datetime.fromtimestamp(archive.stat().st_mtime).astimezone()
         found.append(Backup("archive", str(archive), root, made, _label(archive.name), files=count))
     return sorted(found, key=lambda backup: (backup.made, backup.name))
+
+
+def _made(trailer: str, committed: str) -> datetime:
+    """When a backup commit was made: its trailer's time, else (a backup of an older retro, or a
+    trailer edited by hand) its committer date; local and aware, as the archives' times are."""
+    try:
+        return datetime.fromisoformat(trailer).astimezone()
+    except ValueError:
+        return datetime.fromisoformat(committed).astimezone()
 
 
 def _label(name: str) -> str:

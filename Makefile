@@ -20,11 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-run: install ## migrate and serve the site with websockets at http://$(HOST):$(PORT) (SQLite, in-memory layer)
+# The worker runs beside the server, as the Procfile's `worker:` does in production: it sends
+# the mail (printed here, as no EMAIL_HOST is set) and any other background task.
+run: install ## migrate and serve the site with websockets at http://$(HOST):$(PORT) (SQLite, in-memory layer), with its task worker
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "  RetroSocial is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@echo
+	DEBUG=1 $(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The PostgreSQL pass creates (and drops) a test database of its own on this server, and runs

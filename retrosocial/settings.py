@@ -7,6 +7,7 @@ ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; DEBUG is off unless it is set.
 """
 
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "users",
     "posts",
     "messaging",
@@ -150,6 +153,32 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background tasks (Django's Tasks API): kept in the database and run by the worker process,
+# `python manage.py db_worker` (the Procfile's `worker:`), so a request never waits for them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Mail. Every message is handed to a task (retrosocial/mail.py) that the worker sends with
+# MAIL_DELIVERY_BACKEND: SMTP when EMAIL_HOST is set (e.g. 127.0.0.1 and EMAIL_PORT 1025 for a
+# local debugging server, or a provider's host, user and password on Heroku), else printed
+# to the worker's output.
+EMAIL_BACKEND = "retrosocial.mail.TaskEmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+MAIL_DELIVERY_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RetroSocial <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# ADMINS: who is mailed a server error's traceback when DEBUG is off, e.g.
+# "Ada <ada@example.com>, bob@example.com".
+ADMINS = [(name, email) for name, email in getaddresses([os.environ.get("ADMINS", "")]) if email]
 
 # How many proxies in front of the site append to X-Forwarded-For: 1 behind Heroku's router,
 # 0 (the default) when clients connect straight to daphne. The client's address is the entry
@@ -253,13 +282,23 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
     # Standard output: what Heroku's log router (and honcho) collect.
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "stream": "ext://sys.stdout",
-        }
+        },
+        # A server error (a 500) mails its traceback to ADMINS, when DEBUG is off.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["mail_admins"], "level": "ERROR", "propagate": True},
+    },
 }

@@ -74,11 +74,29 @@ token_revoke = operation(
     request=None,
     responses={204: None, 401: UNAUTHORIZED, 403: FORBIDDEN},
 )
+password_reset = operation(
+    operation_id="password_reset",
+    tags=["auth"],
+    summary="Forgot your password: mail a link to choose a new one",
+    description="Every active account with that email address is sent a link to the site's "
+    "page for choosing a new password; the link works once. The answer is the same whether or "
+    "not any account has the address.",
+    request=s.PasswordResetSerializer,
+    responses={202: s.PasswordResetResultSerializer, 400: BAD_REQUEST, 429: THROTTLED},
+    auth=[],
+)
 me = operation(
     operation_id="me",
     tags=["users"],
     summary="Who am I",
     responses={200: s.MeSerializer, 401: UNAUTHORIZED},
+)
+me_update = operation(
+    operation_id="me_update",
+    tags=["users"],
+    summary="Change your email address (null removes it)",
+    request=s.MeUpdateSerializer,
+    responses={200: s.MeSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 403: FORBIDDEN},
 )
 users_list = operation(
     operation_id="users_list",

@@ -31,6 +31,23 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class EmailAddressField(serializers.EmailField):
+    """An email address (Django's rules, at most 254 characters): JSON strings only, as
+    StrictCharField. An account without an address shows null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class TextField(StrictCharField):
     """What people write: at most `max_length` characters as sent, then the rules of
     retrosocial.text (trimmed, not blank or invisible, no NUL or bidirectional override). The
@@ -73,10 +90,15 @@ class SignupSerializer(serializers.ModelSerializer):
     password = StrictCharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
     )
+    email = EmailAddressField(
+        required=False,
+        write_only=True,
+        help_text="Optional: where a link to choose a new password is sent if you forget it.",
+    )
 
     class Meta:
         model = User
-        fields = ["username", "password"]
+        fields = ["username", "password", "email"]
 
 
 class SignupResultSerializer(serializers.Serializer):
@@ -89,9 +111,31 @@ class TokenResultSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    email = EmailAddressField(
+        allow_null=True,
+        read_only=True,
+        help_text="Where a password reset is sent; null when the account has none.",
+    )
+
     class Meta:
         model = User
-        fields = ["id", "username", "date_joined"]
+        fields = ["id", "username", "email", "date_joined"]
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    email = EmailAddressField(
+        allow_null=True,
+        required=False,
+        help_text="Your new email address, or null to remove it.",
+    )
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = EmailAddressField(help_text="The email address of the account.")
+
+
+class PasswordResetResultSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="The same sentence whatever the address.")
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -2,8 +2,10 @@
 The REST API (its contract: /api/schema/, read at /api/docs/): one view per operation, each
 declaring who may call it and how often, and calling the same services the pages call —
 users.services.user_create, posts.services.post_create, messaging.services.message_create —
-counting the same limits (retrosocial.limits). Views without `authentication_classes` take a
-token or the session (settings.REST_FRAMEWORK); what each answers is in api/openapi.py.
+counting the same limits (retrosocial.limits). A password reset is Django's
+PasswordResetForm (users.services.password_reset_request), as on the site's page. Views without
+`authentication_classes` take a token or the session (settings.REST_FRAMEWORK); what each
+answers is in api/openapi.py.
 """
 
 from django.contrib.auth import get_user_model
@@ -27,9 +29,13 @@ from messaging.services import conversation_mark_read, message_create
 from posts.models import Post
 from posts.services import post_create
 from retrosocial import limits
-from users.services import user_create
+from users.services import password_reset_request, user_create, user_set_email
 
 User = get_user_model()
+PASSWORD_RESET_SENT = (
+    "If an account has that email address, a mail with a link to choose a new password is on "
+    "its way."
+)
 
 
 def as_field_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -114,6 +120,40 @@ class MeView(APIView):
 
     def get(self, request):
         return Response(s.MeSerializer(request.user).data)
+
+
+@openapi.me_update
+class MeUpdateView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = []
+
+    def patch(self, request):
+        serializer = s.MeUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if "email" in serializer.validated_data:
+            try:
+                user_set_email(user=request.user, email=serializer.validated_data["email"])
+            except DjangoValidationError as exc:
+                raise as_field_errors(exc) from exc
+        return Response(s.MeSerializer(request.user).data)
+
+
+@openapi.password_reset
+class PasswordResetView(APIView):
+    # Asked without credentials, so counted per client address like logging in. The answer is
+    # the same whether or not an account has the address: it tells no one which ones do.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    def post(self, request):
+        serializer = s.PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            password_reset_request(email=serializer.validated_data["email"], request=request)
+        except DjangoValidationError as exc:
+            raise as_field_errors(exc) from exc
+        return Response({"detail": PASSWORD_RESET_SENT}, status=status.HTTP_202_ACCEPTED)
 
 
 @openapi.users_list

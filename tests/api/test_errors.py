@@ -28,7 +28,7 @@ class TestOneShape:
             ("get", "/api/messages/nobody", None, 404, "not_found"),
             ("get", "/api/nothing/here", None, 404, "not_found"),
             ("put", "/api/posts", {}, 405, "method_not_allowed"),
-            ("patch", "/api/me", {}, 405, "method_not_allowed"),
+            ("put", "/api/me", {}, 405, "method_not_allowed"),
         ],
     )
     def test_every_error_has_a_code_and_a_sentence(

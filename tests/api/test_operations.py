@@ -11,6 +11,7 @@ SHARED_URLS = {
     "/api/posts": {"GET": "posts_list", "POST": "posts_create"},
     "/api/auth/token": {"POST": "token_create", "DELETE": "token_revoke"},
     "/api/messages/{username}": {"GET": "conversation_read", "POST": "message_send"},
+    "/api/me": {"GET": "me", "PATCH": "me_update"},
 }
 
 
@@ -22,6 +23,7 @@ class TestMethodDispatcher:
             ("/api/posts", "GET, POST, HEAD, OPTIONS"),
             ("/api/auth/token", "POST, DELETE, OPTIONS"),
             ("/api/messages/bob", "GET, POST, HEAD, OPTIONS"),
+            ("/api/me", "GET, PATCH, HEAD, OPTIONS"),
         ],
     )
     def test_a_method_no_operation_serves_is_a_json_405_naming_the_urls_methods(
@@ -63,7 +65,7 @@ class TestSchema:
             for item in schema["paths"].values()
             for operation in item.values()
         ]
-        assert len(ids) == len(set(ids)) == 11
+        assert len(ids) == len(set(ids)) == 13
         for path, operations in SHARED_URLS.items():
             documented = {
                 method.upper(): operation["operationId"]

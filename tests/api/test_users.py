@@ -12,7 +12,8 @@ class TestMe:
         response = api(ada).get("/api/me")
         assert response.status_code == 200
         body = response.json()
-        assert set(body) == {"id", "username", "date_joined"}
+        assert set(body) == {"id", "username", "email", "date_joined"}
+        assert body["email"] is None  # ada has no address
         assert (body["id"], body["username"]) == (ada.id, "ada")
 
     def test_anonymous_is_401_with_the_token_challenge(self, api):

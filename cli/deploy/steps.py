@@ -38,7 +38,8 @@ def procfile_processes(root: Path) -> dict[str, str]:
 
     try:
         return dict(parse_procfile((root / "Procfile").read_text(encoding="utf-8")).processes)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, AssertionError) as error:
+        # honcho asserts, for instance, that no process type is named twice.
         raise CLIError(f"cannot read {root / 'Procfile'}: {error}", ExitCode.PROJECT) from None
 
 

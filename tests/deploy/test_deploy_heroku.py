@@ -24,6 +24,9 @@ FIRST_DEPLOY = [
     f"heroku config --app {APP} --json",
     # then config:set (its SECRET_KEY is random; checked on its own), the push, and:
     f"heroku releases --app {APP} --json --num 1",
+    # The Procfile has a worker (week 7's background tasks): one worker dyno.
+    f"heroku ps --app {APP} --json",
+    f"heroku ps:scale worker=1 --app {APP}",
 ]
 STEP_TITLES = [
     "The Heroku CLI is installed and logged in",
@@ -33,6 +36,7 @@ STEP_TITLES = [
     "The code is pushed (git push heroku HEAD:main)",
     "The release phase finished",
     "/healthz answers on the app's URL",
+    "The worker dyno runs",
     "The app is saved as server 'heroku'",
 ]
 
@@ -112,11 +116,13 @@ class TestSecondRun:
             f"heroku addons --app {APP} --json",
             f"heroku config --app {APP} --json",
             f"heroku releases --app {APP} --json --num 1",
+            f"heroku ps --app {APP} --json",  # the worker runs: not scaled again
         ]
         after = fake_heroku.app(APP)
         assert after["releases"] == before["releases"]  # nothing pushed, nothing restarted
         assert after["config"]["SECRET_KEY"] == before["config"]["SECRET_KEY"]
-        assert run.stdout.count("already done") == 4, run.stdout
+        assert run.stdout.count("already done") == 5, run.stdout  # the worker's step too
+        assert "worker.1 up" in run.stdout
 
     def test_a_new_commit_is_pushed_and_nothing_else_repeated(self, fake_heroku, project):
         assert deploy(fake_heroku, project, "--app", APP, "--yes").returncode == 0
@@ -278,24 +284,27 @@ class TestDryRun:
             "git ls-remote heroku refs/heads/main",
             "git push heroku HEAD:main",
             f"heroku releases --app {APP} --json --num 1",
+            f"heroku ps --app {APP} --json",
+            f"heroku ps:scale worker=1 --app {APP}",
         ]
         assert f"GET https://{APP}-xxxxxxxxxxxx.herokuapp.com/healthz" in run.stdout
         assert not (fake_heroku.config_dir / "servers.json").exists()
 
 
-def add_worker(project) -> None:
-    """The project's Procfile gets a worker process (as week 7's background tasks add one)."""
+def remove_worker(project) -> None:
+    """The project's Procfile loses its worker process (as before week 7's background tasks)."""
     procfile = project / "Procfile"
-    procfile.write_text(procfile.read_text() + "worker: python manage.py db_worker\n")
+    lines = procfile.read_text().splitlines(keepends=True)
+    assert any(line.startswith("worker:") for line in lines)  # the site's Procfile has one
+    procfile.write_text("".join(line for line in lines if not line.startswith("worker:")))
     git("-c", "user.name=Ada", "-c", "user.email=ada@example.com", "commit", "-q", "-a",
-        "-m", "A worker", cwd=project)
+        "-m", "No worker", cwd=project)
 
 
 class TestWorker:
     def test_a_procfile_worker_is_scaled_to_one_dyno_once_and_its_cost_said(
         self, fake_heroku, project
     ):
-        add_worker(project)
         run = deploy(fake_heroku, project, "--app", APP, "--yes")
 
         assert run.returncode == 0, str(run)
@@ -317,7 +326,6 @@ class TestWorker:
         assert "worker.1 up" in again.stdout
 
     def test_a_failed_scale_says_herokus_words_and_how_to_resume(self, fake_heroku, project):
-        add_worker(project)
         fake_heroku.fail = "ps:scale"
         run = deploy(fake_heroku, project, "--app", APP, "--yes")
 
@@ -326,7 +334,6 @@ class TestWorker:
         assert f"retro deploy heroku --app {APP}" in run.stderr
 
     def test_the_dry_run_shows_the_scale_command_and_its_cost(self, fake_heroku, project):
-        add_worker(project)
         run = deploy(fake_heroku, project, "--app", APP, "--dry-run")
 
         assert run.returncode == 0, str(run)
@@ -336,6 +343,7 @@ class TestWorker:
         assert "$7 a month on Basic" in line
 
     def test_without_a_worker_nothing_is_scaled(self, fake_heroku, project):
+        remove_worker(project)
         assert deploy(fake_heroku, project, "--app", APP, "--yes").returncode == 0
         assert not [call for call in fake_heroku.calls() if call.startswith("heroku ps")]
 

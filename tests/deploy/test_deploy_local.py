@@ -62,6 +62,18 @@ def check(tmp_path, *, database: str | None, redis: str | None, port: int | None
                      cwd=cwd, env=env)
 
 
+def test_a_procfile_naming_a_process_twice_is_refused_with_its_reason(tmp_path):
+    folder = project_folder(tmp_path)
+    procfile = folder / "Procfile"
+    procfile.write_text(procfile.read_text() + "worker: python manage.py db_worker\n")
+
+    run = check(tmp_path, database=None, redis=None, cwd=folder)
+
+    assert run.returncode == ExitCode.PROJECT, str(run)
+    assert f"cannot read {procfile}: process names must be unique" in run.stderr
+    assert "unexpected" not in run.stderr and "Traceback" not in run.stderr
+
+
 def database_exists(name: str) -> bool:
     import psycopg
 

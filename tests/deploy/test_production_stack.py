@@ -160,11 +160,24 @@ class TestDeployLocal:
         assert re.search(r"web\.1\s+\| .*Listening on TCP address 0\.0\.0\.0:" + str(stack.port),
                          output), output
 
+    def test_the_procfiles_task_worker_runs_beside_web(self, stack):
+        output = stack.output()
+        assert "✓ Worker process: python manage.py db_worker" in output, output
+        if not re.search(r"worker\.1\s+\| .*Starting worker", output):
+            stack.wait_for("Starting worker", timeout=30)
+        assert re.search(r"worker\.1\s+\| .*Starting worker", stack.output())
+
     def test_healthz_answers_with_the_database_and_redis(self, stack):
         response = httpx.get(f"{stack.url}/healthz", timeout=5)
 
         assert response.status_code == 200
-        assert response.json() == {"database": "ok", "channel_layer": "ok", "status": "ok"}
+        assert response.json() == {
+            "database": "ok",
+            "channel_layer": "ok",
+            "tasks_waiting": 0,
+            "oldest_task_seconds": 0,
+            "status": "ok",
+        }
 
     def test_debug_is_off(self, stack):
         response = httpx.get(f"{stack.url}/no-such-page", timeout=5)
@@ -220,8 +233,7 @@ class TestWorker:
             f"pathlib.Path('{pid_file}').write_text(str(os.getpid())); "
             "print('worker ready'); time.sleep(600)\""
         )
-        procfile = project / "Procfile"
-        procfile.write_text(procfile.read_text() + f"worker: {worker}\n")
+        with_worker(project, worker)
 
         running = LocalDeploy(deploy_env(database_url, redis_url, tmp_path), free_port(), project)
         try:
@@ -246,10 +258,7 @@ class TestWorker:
         self, database_url, redis_url, tmp_path
     ):
         project = copy_checkpoint(COURSE.weeks[-1].number, tmp_path / "project")
-        procfile = project / "Procfile"
-        procfile.write_text(
-            procfile.read_text() + 'worker: python -c "raise SystemExit(\'no queue\')"\n'
-        )
+        with_worker(project, 'python -c "raise SystemExit(\'no queue\')"')
         running = LocalDeploy(deploy_env(database_url, redis_url, tmp_path), free_port(), project)
         error = running.wait_for("retro: error:", timeout=120)
         code = running.process.wait(timeout=30)
@@ -257,6 +266,15 @@ class TestWorker:
         assert code == ExitCode.DEPLOY_FAILED, output
         assert "the web and worker processes (honcho stops all when one stops) stopped" in error
         assert "Traceback" not in output
+
+
+def with_worker(project, command: str) -> None:
+    """The project's Procfile with `command` as its worker, in place of the site's db_worker."""
+    procfile = project / "Procfile"
+    lines = procfile.read_text().splitlines()
+    assert "worker: python manage.py db_worker" in lines
+    kept = [line for line in lines if not line.startswith("worker:")]
+    procfile.write_text("\n".join([*kept, f"worker: {command}"]) + "\n")
 
 
 def pid_alive(pid: int) -> bool:

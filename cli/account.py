@@ -1,6 +1,8 @@
-"""`retro signup`, `retro login`, `retro logout`, `retro whoami`: an account on a RetroSocial site.
+"""`retro signup`, `retro login`, `retro logout`, `retro whoami`, `retro email`: an account on a
+RetroSocial site.
 
 The API token is saved per server in the user's config folder, in a file only they can read.
+A forgotten password is `retro password reset` (cli/password.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ PasswordStdin = Annotated[
     ),
 ]
 Username = Annotated[str, typer.Argument(help="Your username on the site.", show_default=False)]
+EmailOption = Annotated[
+    str | None,
+    typer.Option(
+        "--email",
+        metavar="ADDRESS",
+        help="An email address for the account: where a link to choose a new password is sent "
+        "if you forget it (retro password reset). Optional; `retro email` changes it later.",
+        show_default=False,
+    ),
+]
 
 
 app = typer.Typer()
@@ -43,17 +55,23 @@ def read_password(from_stdin: bool, *, confirm: bool) -> str:
 @app.command(
     epilog=examples(
         "retro signup alice",
+        "retro signup alice --email alice@example.com",
         "printf '%s\\n' \"$PASSWORD\" | retro signup alice --password-stdin",
     )
 )
-def signup(ctx: typer.Context, username: Username, password_stdin: PasswordStdin = False) -> None:
+def signup(
+    ctx: typer.Context,
+    username: Username,
+    password_stdin: PasswordStdin = False,
+    email: EmailOption = None,
+) -> None:
     """Create an account on the site and log in to it."""
     from cli import api, config, output
     from cli.client import Client
 
     password = read_password(password_stdin, confirm=True)
     with Client.for_server(ctx.obj.get("server")) as client:
-        answer = api.signup(client, username, password)
+        answer = api.signup(client, username, password, email)
         config.save_token(client.server, answer["username"], answer["token"])
         output.result(f"Signed up as {answer['username']} on {client.server}; you are logged in.")
 
@@ -114,6 +132,42 @@ def whoami(ctx: typer.Context, json: JsonOption = False) -> None:
         if json:
             output.print_json({**me, "server": client.server})
             return
-        output.result(
-            f"{me['username']} on {client.server} (joined {output.when(me.get('date_joined'))})"
-        )
+        joined = f"joined {output.when(me.get('date_joined'))}"
+        address = f", email {me['email']}" if me.get("email") else ""
+        output.result(f"{me['username']} on {client.server} ({joined}{address})")
+
+
+@app.command(
+    epilog=examples(
+        "retro email alice@example.com",
+        "retro email --remove",
+    )
+)
+def email(
+    ctx: typer.Context,
+    address: Annotated[
+        str | None,
+        typer.Argument(help="The new email address.", show_default=False),
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove the account's email address.")
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Set the email address of your account: where a link to choose a new password is sent
+    if you forget it (retro password reset). `retro whoami` shows it."""
+    from cli import api, output
+    from cli.client import Client
+
+    if (address is None) == (not remove):
+        raise CLIError("give an email address, or --remove (not both)", ExitCode.USAGE)
+    with Client.for_server(ctx.obj.get("server"), login=True) as client:
+        me = api.set_email(client, None if remove else address)
+        if json:
+            output.print_json({**me, "server": client.server})
+        elif me.get("email"):
+            output.result(
+                f"The email address of {me['username']} on {client.server} is now {me['email']}."
+            )
+        else:
+            output.result(f"{me['username']} on {client.server} has no email address now.")

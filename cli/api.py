@@ -34,9 +34,12 @@ def _no_such_user(client: Client, username: str) -> str:
 # --- accounts -------------------------------------------------------------------------------
 
 
-def signup(client: Client, username: str, password: str) -> dict:
-    """Create an account: {"username", "token"}."""
-    return client.post("/api/auth/signup", {"username": username, "password": password})
+def signup(client: Client, username: str, password: str, email: str | None = None) -> dict:
+    """Create an account, with an email address if one is given: {"username", "token"}."""
+    body = {"username": username, "password": password}
+    if email is not None:
+        body["email"] = email
+    return client.post("/api/auth/signup", body)
 
 
 def token(client: Client, username: str, password: str) -> dict:
@@ -50,7 +53,19 @@ def revoke_token(client: Client) -> None:
 
 
 def me(client: Client) -> dict:
+    """{"id", "username", "email" (None when the account has none), "date_joined"}."""
     return client.get("/api/me")
+
+
+def set_email(client: Client, email: str | None) -> dict:
+    """Change the logged-in account's email address (None removes it); the account as `me`."""
+    return client.request("PATCH", "/api/me", json={"email": email})
+
+
+def password_reset(client: Client, email: str) -> dict:
+    """Ask for a mail with a link to choose a new password, sent to `email` if an account has
+    that address; the answer ({"detail"}) is the same if none has."""
+    return client.post("/api/auth/password-reset", {"email": email})
 
 
 def users(client: Client, limit: int) -> Iterator[dict]:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cli import account, deploy, messages, posts, servers, tail, users
+from cli import account, deploy, messages, password, posts, servers, tail, users
 from cli.course import check, checkpoints, classroom, doctor, new, student, watch
 from cli.errors import EXIT_CODES_HELP, CLIError, ExitCode
 from cli.lazy import RetroGroup, RetroTyper
@@ -56,7 +56,7 @@ def global_options(
 
 
 # `retro --help` lists the top-level commands first, in this order, then the groups.
-app.add_typer(account.app)  # signup, login, logout, whoami
+app.add_typer(account.app)  # signup, login, logout, whoami, email
 app.add_typer(posts.app)  # post, feed
 app.add_typer(tail.app)
 app.add_typer(messages.app)  # message, inbox, conversation
@@ -65,6 +65,7 @@ app.add_typer(check.app)
 app.add_typer(doctor.app)
 app.add_typer(watch.app)
 app.add_typer(new.app)
+app.add_typer(password.app, name="password")
 app.add_typer(servers.app, name="server")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(student.app, name="lesson")

@@ -19,9 +19,9 @@ from cli.main import app
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = [
-    ["signup"], ["login"], ["logout"], ["whoami"], ["post"], ["feed"], ["tail"], ["message"],
-    ["inbox"], ["conversation"], ["users"], ["server", "add"], ["server", "use"],
-    ["server", "list"], ["server", "remove"],
+    ["signup"], ["login"], ["logout"], ["whoami"], ["email"], ["password", "reset"], ["post"],
+    ["feed"], ["tail"], ["message"], ["inbox"], ["conversation"], ["users"], ["server", "add"],
+    ["server", "use"], ["server", "list"], ["server", "remove"],
 ]  # fmt: skip
 
 

@@ -8,6 +8,8 @@ The first lines say which Python that is and whose; a project without a virtual 
 its own is a problem (✗), and what follows is then retro's own Python. `manage.py check`, the
 database and Redis are each checked on their own: settings that refuse to load without DEBUG
 are read again with DEBUG=1, else the database and Redis come from DATABASE_URL and REDIS_URL.
+A project with background tasks gets a line on its worker and one on its mail
+(cli/course/doctor_tasks.py).
 """
 
 from __future__ import annotations
@@ -223,10 +225,13 @@ def machine_lines(python: str, root: Path | None, whose: str = "") -> tuple[list
     return lines, probe
 
 
-def read_settings(python: str, root: Path, env: dict[str, str] | None = None) -> dict | None:
+def read_settings(
+    python: str, root: Path, env: dict[str, str] | None = None, script: str = SETTINGS
+) -> dict | None:
+    """What `script`, run by `manage.py shell`, prints after "RETRO:" (JSON), or None."""
     import json
 
-    shell = run([python, "manage.py", "shell", "-c", SETTINGS], cwd=root, timeout=60, env=env)
+    shell = run([python, "manage.py", "shell", "-c", script], cwd=root, timeout=60, env=env)
     for text in shell.stdout.splitlines() if shell else []:
         if text.startswith("RETRO:"):
             return json.loads(text[len("RETRO:") :])
@@ -322,6 +327,9 @@ def project_lines(python: str, root: Path) -> list[Line]:
         lines.append(Line(SKIP, "Redis", "the in-memory channel layer is in use (REDIS_URL unset)"))
     else:
         lines.append(Line(SKIP, "Redis", "not needed until week 4"))
+    from cli.course.doctor_tasks import task_lines
+
+    lines += task_lines(python, root, facts, {"DEBUG": "1"} if note else None, note)
     return lines
 
 

@@ -328,6 +328,8 @@ class TestDoctor:
             "✓ Django 5.2",
             "✓ daphne in INSTALLED_APPS",
             "✓ migrations applied",
+            "– the task worker  this project has no background tasks",
+            "– mail  this project has no background tasks",
         ):
             assert line in run.stdout
 
@@ -436,6 +438,82 @@ class TestDoctor:
         out = " ".join(run.stdout.split())
         assert "✗ python manage.py check" in out
         assert "✓ the database (postgresql) DATABASE_URL answers" in out, out
+
+    def migrated_final_site(self, student_python, folder: Path) -> Path:
+        """The final site (background tasks, mail through the worker), migrated."""
+        project = copy_checkpoint(COURSE.weeks[-1].number, folder)
+        self.manage(student_python, project, "migrate", "-v0")
+        return project
+
+    def manage(self, python: str, project: Path, *argv: str) -> None:
+        subprocess.run(
+            [python, "manage.py", *argv],
+            cwd=project, env={**os.environ, "DEBUG": "1"}, check=True, timeout=120,
+        )  # fmt: skip
+
+    def test_the_worker_and_mail_of_a_project_with_background_tasks(
+        self, retro, student_python, tmp_path
+    ):
+        project = self.migrated_final_site(student_python, tmp_path / "ada")
+        run = self.doctor(retro, project, student_python, DEBUG="1", EMAIL_HOST="", ADMINS="")
+        assert run.returncode == 0, str(run)
+        out = " ".join(run.stdout.split())
+        assert "✓ the task worker Procfile: python manage.py db_worker; no tasks waiting" in out
+        assert "– mail printed by the worker (EMAIL_HOST is unset); ADMINS is unset" in out
+        assert "fix: export ADMINS=" in out
+
+    def test_a_backlog_older_than_a_minute_means_no_worker_runs(
+        self, retro, student_python, tmp_path
+    ):
+        from tests.smtp import MailServer
+
+        project = self.migrated_final_site(student_python, tmp_path / "ada")
+        self.manage(
+            student_python, project, "shell", "-c",
+            "from datetime import timedelta\n"
+            "from django.utils import timezone\n"
+            "from django_tasks_db.models import DBTaskResult\n"
+            "from retrosocial.mail import deliver\n"
+            "deliver.enqueue([]); deliver.enqueue([])\n"
+            "DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(minutes=5))\n",
+        )  # fmt: skip
+        with MailServer() as smtp:
+            env = {**smtp.env(), "ADMINS": "Ada <ada@example.com>", "DEBUG": "1"}
+            run = self.doctor(retro, project, student_python, **env)
+        assert run.returncode == 8, str(run)
+        out = " ".join(run.stdout.split())
+        assert (
+            "✗ the task worker 2 task(s) waiting, the oldest for 5 min: no worker is running" in out
+        )
+        assert "fix: python manage.py db_worker" in out
+        assert (
+            f"✓ mail SMTP 127.0.0.1:{smtp.port} answers; server errors go to ada@example.com" in out
+        )
+
+    def test_an_smtp_host_that_does_not_answer(self, retro, student_python, tmp_path):
+        from cli.net import free_port
+
+        project = self.migrated_final_site(student_python, tmp_path / "ada")
+        port = free_port()
+        env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "EMAIL_USE_TLS": "0"}
+        run = self.doctor(retro, project, student_python, DEBUG="1", ADMINS="a@example.com", **env)
+        assert run.returncode == 8, str(run)
+        out = " ".join(run.stdout.split())
+        assert f"✗ mail SMTP 127.0.0.1:{port} does not answer" in out
+        assert "python -m aiosmtpd -n -l 127.0.0.1:1025" in out
+
+    def test_a_procfile_without_a_worker(self, retro, student_python, tmp_path):
+        project = self.migrated_final_site(student_python, tmp_path / "ada")
+        procfile = project / "Procfile"
+        procfile.write_text(
+            "".join(line for line in procfile.read_text().splitlines(keepends=True)
+                    if not line.startswith("worker:"))
+        )  # fmt: skip
+        run = self.doctor(retro, project, student_python, DEBUG="1")
+        assert run.returncode == 8, str(run)
+        out = " ".join(run.stdout.split())
+        assert "✗ the task worker the Procfile has no `worker:` line" in out
+        assert "fix: add the line `worker: python manage.py db_worker` to the Procfile" in out
 
     def test_outside_a_project(self, retro, student_python, tmp_path):
         run = self.doctor(retro, tmp_path, student_python)

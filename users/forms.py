@@ -5,13 +5,20 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 EMAIL_HELP = "Optional. Only used to send you a link if you forget your password."
+EMAIL_MAX_LENGTH = 254  # the User model's email field
 
 
 class SignupForm(UserCreationForm):
     """Django's sign-up form (a username and the password twice) with an email address, which
     may be left empty."""
 
-    email = forms.EmailField(label="Email address", required=False, help_text=EMAIL_HELP)
+    email = forms.EmailField(
+        label="Email address",
+        required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        help_text=EMAIL_HELP,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
@@ -21,6 +28,8 @@ class AccountForm(forms.Form):
     email = forms.EmailField(
         label="Email address",
         required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="Where a link to choose a new password is sent if you forget yours. "
         "Leave it empty to remove it.",
     )

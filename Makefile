@@ -27,7 +27,7 @@ run: install ## migrate and serve the site with websockets at http://$(HOST):$(P
 	@echo
 	@echo "  RetroSocial is at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@echo
-	DEBUG=1 $(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+	DEBUG=1 $(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The PostgreSQL pass creates (and drops) a test database of its own on this server, and runs

@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ class TaskEmailBackend(BaseEmailBackend):
             (now if message.attachments else queued).append(message)
         if queued:
             try:
-                deliver.enqueue([as_data(message) for message in queued])
+                # In a savepoint: a failed insert must not break the caller's transaction.
+                with transaction.atomic():
+                    deliver.enqueue([as_data(message) for message in queued])
             except Exception:  # whatever stops the enqueue, the message is sent now instead
                 logger.exception("could not enqueue %d message(s); sending them now", len(queued))
                 now.extend(queued)

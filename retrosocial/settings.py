@@ -176,6 +176,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RetroSocial <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[RetroSocial] "
 # ADMINS: who is mailed a server error's traceback when DEBUG is off, e.g.
 # "Ada <ada@example.com>, bob@example.com".
 ADMINS = [(name, email) for name, email in getaddresses([os.environ.get("ADMINS", "")]) if email]

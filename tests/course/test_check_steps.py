@@ -3,8 +3,9 @@
 skipped a step cannot pass: the project's own tests (week 5, step 7; week 6, step 7, the API's
 tests among them), a program's token on the websocket (week 6, step 4), catching up with
 ?after=ID and sockets that end with their token (step 5), the same rules at every door (step 8);
-and `retro check 7`, the copy of the feed renewed by a post (week 7, step 5) and pages that
-answer while the cache is down (step 3).
+and `retro check 7`, the copy of the feed renewed by a post (week 7, step 5), pages that
+answer while the cache is down (step 3), mail left to the worker (step 10) and error reports
+to ADMINS (step 11).
 
 Each of those checks passes on its checkpoint and, on a copy of it with that one thing undone,
 fails with a message that says what was missing, while the week's other checks pass. And the
@@ -29,7 +30,16 @@ from tests.live import ROOT
 
 COURSE = model.load(ROOT)
 NEW_CHECKS = {"w5.tests", "w6.token-socket", "w6.catch-up", "w6.tests", "w6.doors"}
-WEEK_7_CHECKS = {"w7.cache-setting", "w7.feed-cached", "w7.fresh-post", "w7.redis-down"}
+WEEK_7_CHECKS = {
+    "w7.cache-setting",
+    "w7.feed-cached",
+    "w7.fresh-post",
+    "w7.redis-down",
+    "w7.tasks",
+    "w7.mail-task",
+    "w7.error-mail",
+    "w7.password-reset",
+}
 
 # Each session waits for up to three others on a two-core machine: more than pytest's default.
 pytestmark = pytest.mark.timeout(900)
@@ -128,6 +138,29 @@ def cache_errors_raise(root: Path, python: str) -> Path:
     return root
 
 
+def mail_sent_at_once(root: Path, python: str) -> Path:
+    """The final site, its mail sent by SMTP in the request itself, not by a task (week 7, step
+    10 undone): send_mail talks to the mail server while it waits."""
+    copy_checkpoint(7, root)
+    edit(
+        root,
+        "retrosocial/settings.py",
+        'EMAIL_BACKEND = "retrosocial.mail.TaskEmailBackend"',
+        'EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"',
+    )
+    return root
+
+
+def no_admins(root: Path, python: str) -> Path:
+    """The final site, ADMINS no longer read from the environment (week 7, step 11 undone): a
+    server error mails nobody."""
+    copy_checkpoint(7, root)
+    edit(
+        root, "retrosocial/settings.py", "ADMINS = [(name, email)", "ADMINS = [] and [(name, email)"
+    )
+    return root
+
+
 def checkpoint(number: int):
     def make(root: Path, python: str) -> Path:
         return copy_checkpoint(number, root)
@@ -165,6 +198,8 @@ SESSIONS = {
     "the final site": (checkpoint(7), week_7),
     "copy never renewed": (copy_never_renewed, week_7),
     "cache errors raise": (cache_errors_raise, week_7),
+    "mail sent at once": (mail_sent_at_once, week_7),
+    "no admins": (no_admins, week_7),
 }
 
 
@@ -306,6 +341,10 @@ def test_the_final_site_passes_every_check_of_week_7(sessions):
     # A visitor's home page: the posts, their count and the people, then nothing at all.
     assert results["w7.feed-cached"].notes == ["GET / made 3 queries, then 0"]
     assert "RedisCache with REDIS_URL" in results["w7.cache-setting"].notes[0]
+    assert results["w7.mail-task"].notes[0].startswith("send_mail queued a task; the worker sent")
+    assert results["w7.password-reset"].notes == [
+        "the mail arrived, its link set a new password, and it did not work twice"
+    ]
 
 
 def test_a_copy_never_renewed_fails_the_fresh_post_check(sessions):
@@ -319,3 +358,15 @@ def test_cache_errors_that_raise_fail_the_redis_down_check(sessions):
     assert failed.expected.startswith("GET / to answer 200 with Redis unreachable")
     assert "HTTP 500" in failed.seen
     assert "ConnectionError" in failed.hint
+
+
+def test_mail_sent_in_the_request_fails_the_mail_task_check(sessions):
+    failed = only_failure(results_of(sessions, "mail sent at once"), "w7.mail-task")
+    assert failed.seen == "the mail reached the SMTP server while send_mail ran, before any worker"
+    assert "TaskEmailBackend" in failed.hint
+
+
+def test_without_admins_the_error_mail_check_fails(sessions):
+    failed = only_failure(results_of(sessions, "no admins"), "w7.error-mail")
+    assert failed.seen == "settings.ADMINS is []"
+    assert "getaddresses" in failed.hint

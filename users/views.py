@@ -47,8 +47,8 @@ def signup(request):
                     email=form.cleaned_data["email"],
                 )
             except ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    form.add_error(FORM_FIELDS.get(field), messages)
+                for field, errors in error.message_dict.items():
+                    form.add_error(FORM_FIELDS.get(field), errors)
             else:
                 login(request, user)
                 return redirect("home")

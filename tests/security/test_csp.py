@@ -12,8 +12,8 @@ import pytest
 from tests.live import PASSWORD, manage, unique
 from tests.live import sign_up_in as sign_up
 
-PAGES = ["/", "/signup", "/login", "/api/docs/", "/api/docs/?script=", "/admin/login/",
-         "/healthz", "/api/posts", "/posts/since?after=0"]
+PAGES = ["/", "/signup", "/login", "/password-reset", "/account", "/api/docs/",
+         "/api/docs/?script=", "/admin/login/", "/healthz", "/api/posts", "/posts/since?after=0"]
 
 
 def directives(header: str) -> dict[str, list[str]]:

@@ -165,6 +165,29 @@ def live_message(page, url, cast):
     page.locator("#thread li.message", has_text=text).wait_for()
 
 
+def password_reset(page, url, cast):
+    page.goto(f"{url}/password-reset")
+
+
+def password_reset_sent(page, url, cast):
+    page.goto(f"{url}/password-reset")
+    page.fill("#id_email", "nobody@example.com")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/password-reset/sent")
+
+
+def account(page, url, cast):
+    page.goto(f"{url}/account")
+    page.wait_for_selector("main form")
+
+
+def account_with_errors(page, url, cast):
+    page.goto(f"{url}/account")
+    page.fill("#id_email", "ada@nodot")  # the browser lets it through; Django does not
+    page.click("main button[type=submit]")
+    page.wait_for_selector(".errorlist")
+
+
 def api_docs(page, url, cast):
     page.goto(f"{url}/api/docs/")
     page.wait_for_selector("#api-operations li")
@@ -172,7 +195,8 @@ def api_docs(page, url, cast):
 
 PAGES = [
     (home, None), (login, None), (login_with_errors, None), (signup, None),
-    (signup_with_errors, None), (api_docs, None),
+    (signup_with_errors, None), (api_docs, None), (password_reset, None),
+    (password_reset_sent, None), (account, "ada"), (account_with_errors, "ada"),
     (home, "ada"), (post_with_errors, "ada"), (inbox, "ada"), (inbox_with_errors, "ada"),
     (conversation, "ada"), (conversation_with_errors, "ada"), (conversation_with_yourself, "ada"),
     (live_arrivals, "ada"), (live_message, "ada"),

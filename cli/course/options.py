@@ -8,7 +8,11 @@ from typing import Annotated, Any
 import typer
 
 WeekArgument = Annotated[
-    str, typer.Argument(metavar="WEEK", help="The week: 1 to 6 (or week-3, final).")
+    str,
+    typer.Argument(
+        metavar="WEEK",
+        help="The week: its number (or week-3, final); retro lesson list shows them.",
+    ),
 ]
 PathOption = Annotated[
     Path | None,

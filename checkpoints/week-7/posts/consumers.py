@@ -1,0 +1,9 @@
+from posts.services import FEED_GROUP
+from retrosocial.live import LiveConsumer
+
+
+class FeedConsumer(LiveConsumer):
+    """The public live feed: every new post, as JSON, to every connected client."""
+
+    def topics(self):
+        return [FEED_GROUP]

@@ -13,8 +13,9 @@ some field is in error, gives each one's messages. Besides what the views refuse
 - anything else: a 500, logged like any server error.
 
 `exception_handler` does it for the API's views (settings.REST_FRAMEWORK), and
-`JSONErrorsMiddleware`, first in settings.MIDDLEWARE, turns any other error page under /api/
-(from a middleware, or a URL that is not a view of ours) into the same JSON.
+`JSONErrorsMiddleware`, near the top of settings.MIDDLEWARE (below only CORS), turns any other
+error page under /api/ (from a middleware, or a URL that is not a view of ours) into the same
+JSON.
 """
 
 import logging

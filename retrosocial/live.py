@@ -354,7 +354,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         await hub().ready()
-        await self.accept()
+        # The token subprotocol, when the client named it (retrosocial.websocket).
+        await self.accept(subprotocol=self.scope.get("accept_subprotocol"))
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             topics = [*topics, user_topic(user.pk)]

@@ -11,6 +11,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -68,7 +70,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so it sees every answer: under /api/ an error page becomes JSON.
+    # Outermost, as django-cors-headers asks: it answers the preflight requests itself, and
+    # its headers reach every answer under /api/, the error pages made JSON below included.
+    "corsheaders.middleware.CorsMiddleware",
+    # Next, so it sees every other answer: under /api/ an error page becomes JSON.
     "api.errors.JSONErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -229,6 +234,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Cross-origin use of the API (django-cors-headers): CORS_ALLOWED_ORIGINS lists the origins,
+# e.g. "https://example.github.io,http://127.0.0.1:8001", whose pages may call /api/ from the
+# browser, such as the static frontend (frontend/) served by another host. None by default:
+# no other origin may. Only /api/, and without credentials: a token in the Authorization
+# header, never the session cookie. The same origins may open the websockets with a token
+# (retrosocial/websocket.py).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+# A page on another origin reads only the headers listed here (and a few simple ones).
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed"]
 
 # Content-Security-Policy on every answer: scripts only from the site's own files (no inline
 # script anywhere, Swagger UI included), no plugins, no framing. Inline styles stay allowed:

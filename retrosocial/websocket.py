@@ -2,18 +2,28 @@
 Who is on the other end of a websocket.
 
 - A program sends `Authorization: Token <key>` with the handshake: the socket belongs to that
-  token's user and needs no Origin header (command-line clients often send none). A browser
-  cannot add that header to a websocket, so a page on another site cannot borrow a token.
-  A bad or revoked token is refused outright rather than treated as anonymous.
+  token's user whatever its Origin header says, and needs none (command-line clients often
+  send none). A browser cannot add that header to a websocket.
+- A page cannot set headers on a websocket, but it can name subprotocols: the token goes as the
+  two subprotocols `retrosocial.token` and then the key, e.g. in JavaScript
+  `new WebSocket(url, ["retrosocial.token", key])`, which sends
+  `Sec-WebSocket-Protocol: retrosocial.token, <key>`. The server accepts with
+  `retrosocial.token` (never the key) as the chosen subprotocol, as browsers require. The
+  socket belongs to the token's user, the cookie is not looked at, and the Origin, when there
+  is one, must be the site's own or one of CORS_ALLOWED_ORIGINS: the origins that may use the
+  API from a browser are exactly those that may use its sockets with a token.
+- A bad or revoked token, sent either way, is refused outright rather than treated as
+  anonymous.
 - A program with no token and no Origin is anonymous: the public feed lets it in, the inbox
   does not. Its cookies, if it sent any, are not looked at.
 - Everything else is a browser: the Origin must be the site's own (the scheme, host and port
   the socket came to, the host one of ALLOWED_HOSTS; or one of CSRF_TRUSTED_ORIGINS), so that
   another site cannot open a socket with the visitor's cookie; then the session cookie says
-  who it is.
+  who it is. CORS_ALLOWED_ORIGINS does not count here: cookie sockets stay same-origin.
 
 Each socket also gets `scope["credential"]`: the topic that closes it (4401) when its token is
-revoked or its session logs out (see retrosocial.live).
+revoked or its session logs out (see retrosocial.live); and `scope["accept_subprotocol"]`, the
+subprotocol its consumer accepts with (None when the client named none of ours).
 """
 
 from urllib.parse import urlsplit
@@ -30,6 +40,7 @@ from rest_framework.authtoken.models import Token
 from retrosocial.live import credential
 
 DEBUG_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+TOKEN_PROTOCOL = "retrosocial.token"  # the subprotocol named before the key
 
 
 def header(scope, name: bytes) -> str | None:
@@ -49,6 +60,26 @@ def token_key(scope) -> str | None:
     if len(parts) == 2 and parts[0].lower() == "token":
         return parts[1]
     return ""
+
+
+def protocol_token(scope) -> str | None:
+    """The key a browser named as the subprotocol after `retrosocial.token`; "" if that
+    subprotocol is there without a key after it, None if it is not there."""
+    subprotocols = scope.get("subprotocols") or []
+    if TOKEN_PROTOCOL not in subprotocols:
+        return None
+    index = subprotocols.index(TOKEN_PROTOCOL)
+    return subprotocols[index + 1] if index + 1 < len(subprotocols) else ""
+
+
+def cors_origin(origin: str) -> bool:
+    """Is `origin` one of CORS_ALLOWED_ORIGINS (the same scheme, host and port)?"""
+    got = urlsplit(origin.strip().lower())
+    for allowed in settings.CORS_ALLOWED_ORIGINS:
+        want = urlsplit(allowed.strip().lower())
+        if (want.scheme, want.netloc) == (got.scheme, got.netloc):
+            return True
+    return False
 
 
 def site_origin(scope, origin: str) -> bool:
@@ -93,22 +124,30 @@ class SessionCredential:
 
 
 class WebsocketAuthMiddleware:
-    """Token header → that user; no token and no Origin → anonymous; otherwise the site's own
-    Origin and the session cookie."""
+    """Token header → that user; token subprotocol → that user, from the site's origin or a
+    CORS one; no token and no Origin → anonymous; otherwise the site's own Origin and the
+    session cookie."""
 
     def __init__(self, inner):
         self.inner = inner
         self.browser = AuthMiddlewareStack(SessionCredential(inner))
 
     async def __call__(self, scope, receive, send):
+        offered = TOKEN_PROTOCOL in (scope.get("subprotocols") or [])
+        scope = dict(scope, accept_subprotocol=TOKEN_PROTOCOL if offered else None)
+        origin = header(scope, b"origin")
         key = token_key(scope)
+        if key is None:
+            key = protocol_token(scope)
+            if key is not None and origin is not None:
+                if not (site_origin(scope, origin) or cors_origin(origin)):
+                    return await WebsocketDenier()(scope, receive, send)
         if key is not None:
             user = await token_user(key) if key else None
             if user is None:
                 return await WebsocketDenier()(scope, receive, send)
             scope = dict(scope, user=user, credential=credential("token", key))
             return await self.inner(scope, receive, send)
-        origin = header(scope, b"origin")
         if origin is None:
             return await self.inner(dict(scope, user=AnonymousUser()), receive, send)
         if not site_origin(scope, origin):

@@ -78,15 +78,25 @@ def heroku(
         float,
         typer.Option("--timeout", help="Seconds to wait for a build, release or /healthz."),
     ] = 600,
+    frontend_origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--frontend-origin",
+            help="An origin that hosts the static frontend, e.g. https://example.github.io: "
+            "added to the app's CORS_ALLOWED_ORIGINS. Repeat it for more.",
+        ),
+    ] = None,
 ) -> None:
     """Deploy to Heroku, step by step: CLI logged in, app, add-ons, config vars, git push,
     release phase, /healthz, one worker dyno if the Procfile has a worker process; then save
-    the app as a server. Each step skips what is done, so running it again resumes. Heroku is
-    paid: see the README's Deploy section."""
-    from cli.deploy.heroku import Deploy
+    the app as a server, and say how to host the static frontend. Each step skips what is
+    done, so running it again resumes. Heroku is paid: see the README's Deploy section."""
+    from cli.deploy.heroku import Deploy, frontend_help
+    from cli.deploy.heroku_app import frontend_origin
     from cli.deploy.heroku_cli import Target
     from cli.deploy.steps import Steps
 
+    origins = [frontend_origin(value) for value in frontend_origins or []]
     steps = Steps()
     target = Target(
         app=app_name,
@@ -95,6 +105,7 @@ def heroku(
         postgres_plan=postgres_plan,
         redis_plan=redis_plan,
         timeout=timeout,
+        frontend_origins=origins,
     )
     work = Deploy(target, steps)
     if dry_run:
@@ -110,6 +121,9 @@ def heroku(
         work.deploy()
         steps.say("")
         steps.say("On a later run each step first checks what is there and skips what is done.")
+        steps.say("")
+        for line in frontend_help(target):
+            steps.say(line)
         return
     work.prepare()
     if not yes:
@@ -119,6 +133,9 @@ def heroku(
     steps.say(f"Deployed: {work.web_url}", style="bold")
     steps.say(f"  retro --server {server_name} feed    # read it from here")
     steps.say(f"  retro deploy logs --app {work.app}   # follow its logs")
+    steps.say("")
+    for line in frontend_help(target):
+        steps.say(line)
 
 
 @app.command("logs")

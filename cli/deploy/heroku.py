@@ -64,6 +64,7 @@ class Deploy:
     def plan(self) -> list:
         """[(title, step)] in order; the worker's only when the Procfile declares one."""
         worker = WORKER in procfile_processes(self.cli.root)
+        cors = ", CORS_ALLOWED_ORIGINS" if self.target.frontend_origins else ""
         return [
             ("The Heroku CLI is installed and logged in", self.app_steps.logged_in),
             ("The app exists", self.app_steps.app_exists),
@@ -73,7 +74,7 @@ class Deploy:
             ),
             (
                 "Config vars are set (SECRET_KEY, DEBUG, ALLOWED_HOSTS, CSRF_TRUSTED_ORIGINS, "
-                "TRUSTED_PROXY_COUNT)",
+                f"TRUSTED_PROXY_COUNT{cors})",
                 self.config_steps.config_vars,
             ),
             ("The code is pushed (git push heroku HEAD:main)", self.release_steps.push),
@@ -113,3 +114,20 @@ class Deploy:
                 "Note: uncommitted changes are not deployed; Heroku gets the last commit only.",
                 style="yellow",
             )
+
+
+def frontend_help(target: Target) -> list[str]:
+    """How to host the static frontend (frontend/) against this app, and which origins the app
+    lets use its API from a browser: what every deploy ends with."""
+    api = target.web_url.rstrip("/")
+    allowed = ", ".join(target.allowed_origins) or "none yet (no page on another origin may)"
+    return [
+        "The static frontend (frontend/ in the project) is plain files: host the folder on any "
+        "static host (GitHub Pages, Netlify, …), or try it on this machine with",
+        "  python -m http.server --bind 127.0.0.1 8001 --directory frontend",
+        f"and open it at http://127.0.0.1:8001/?api={api} (?api= names the server; or set "
+        "API_URL in frontend/config.js).",
+        f"Origins allowed to use the API from a browser (CORS_ALLOWED_ORIGINS): {allowed}.",
+        "Allow the frontend's origin (its scheme, host and port; http://127.0.0.1:8001 to try "
+        f"it here) with: {target.resume()} --frontend-origin https://example.github.io",
+    ]

@@ -183,6 +183,13 @@ class ConfigSteps:
             # limits count that entry, not one the client wrote.
             "TRUSTED_PROXY_COUNT": "1",
         }
+        # The static frontend's hosts, added to what is there (origins set by hand stay).
+        origins = current.get("CORS_ALLOWED_ORIGINS", "")
+        for origin in self.target.frontend_origins:
+            origins = with_item(origins, origin)
+        if origins != current.get("CORS_ALLOWED_ORIGINS", ""):
+            wanted["CORS_ALLOWED_ORIGINS"] = origins
+        self.target.allowed_origins = [item for item in origins.split(",") if item]
         key = current.get("SECRET_KEY", "")
         if len(key) < 50 or key.startswith("django-insecure"):
             wanted["SECRET_KEY"] = secrets.token_urlsafe(50)
@@ -206,6 +213,33 @@ class ConfigSteps:
         if step is not None:
             step.done_before = not changes
             step.detail = f"set {', '.join(sorted(changes))}" if changes else "all set"
+
+
+def frontend_origin(value: str) -> str:
+    """`value` as CORS_ALLOWED_ORIGINS wants an origin: http(s)://host[:port], nothing after
+    it (a trailing / is dropped). A CLIError saying what an origin is, otherwise."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or port == -1
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise CLIError(
+            f"--frontend-origin {value!r} is not an origin",
+            ExitCode.USAGE,
+            hint="an origin is a scheme, a host and perhaps a port, with no path, e.g. "
+            "https://example.github.io; GitHub Pages serves https://example.github.io/repo/ "
+            "from that origin",
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def with_item(listed: str, item: str) -> str:

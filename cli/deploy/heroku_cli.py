@@ -9,7 +9,7 @@ import json
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,8 +71,12 @@ class Target:
     postgres_plan: str = POSTGRES_PLAN
     redis_plan: str = REDIS_PLAN
     timeout: float = 600
+    # --frontend-origin: origins added to CORS_ALLOWED_ORIGINS (the static frontend's hosts).
+    frontend_origins: list[str] = field(default_factory=list)
     web_url: str = ""
     git_url: str = ""
+    # CORS_ALLOWED_ORIGINS as the config step left it.
+    allowed_origins: list[str] = field(default_factory=list)
 
     def resume(self) -> str:
         app = f" --app {self.app}" if self.app and self.app != NEW_APP else ""

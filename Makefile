@@ -13,7 +13,7 @@ help: ## list the targets
 
 install: $(STAMP) ## create .venv and install the site, the retro CLI and the test tools (safe to repeat)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-local.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

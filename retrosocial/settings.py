@@ -7,7 +7,9 @@ ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; DEBUG is off unless it is set.
 """
 
 import os
+import sys
 from email.utils import getaddresses
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -85,6 +87,34 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The development tools of requirements-local.txt: django-debug-toolbar (a panel beside every
+# page: its SQL queries, templates, timings) and django-extensions (shell_plus, show_urls). Each
+# is loaded only when DEBUG is on and the package is installed: Heroku installs requirements.txt
+# alone, and with DEBUG off they stay out even where they are installed. They stay out of the
+# test suite too (pytest sets PYTEST_VERSION, `manage.py test` is a test run): the tests check
+# the apps production runs, and the toolbar must not answer in tests, where Django turns DEBUG
+# off after these settings were read.
+RUNNING_TESTS = "PYTEST_VERSION" in os.environ or sys.argv[1:2] == ["test"]
+
+
+def development_tool(module: str) -> bool:
+    return DEBUG and not RUNNING_TESTS and find_spec(module) is not None
+
+
+if development_tool("django_extensions"):
+    INSTALLED_APPS.append("django_extensions")
+if development_tool("debug_toolbar"):
+    INSTALLED_APPS.append("debug_toolbar")
+    # After WhiteNoise, so the toolbar leaves static files alone, and early enough to see
+    # every query and template of the page. It adds its panel to HTML pages only, for requests
+    # from INTERNAL_IPS (this machine). Its scripts and styles are static files of its own,
+    # which the Content-Security-Policy below allows ('self'): it needs no inline script.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1,
+        "debug_toolbar.middleware.DebugToolbarMiddleware",
+    )
+    INTERNAL_IPS = ["127.0.0.1", "::1"]
 
 ROOT_URLCONF = "retrosocial.urls"
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login", views.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("account", views.account, name="account"),
+    path("people", views.people, name="people"),
     path("password-reset", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent",

@@ -1,8 +1,12 @@
+import logging
+
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
 from django.shortcuts import redirect, render
 
 from retrosocial import limits
@@ -15,6 +19,9 @@ FORM_FIELDS = {"username": "username", "email": "email", "password": "password2"
 KEPT_FIELDS = ("username", "email")
 EMAIL_SAVED = "Your email address is now {}."
 EMAIL_REMOVED = "Your account has no email address now."
+PEOPLE_PER_PAGE = 100
+
+logger = logging.getLogger(__name__)
 
 
 def refused(form_class, post, wait: int, **kwargs):
@@ -111,3 +118,25 @@ class PasswordResetView(auth_views.PasswordResetView):
             form = refused(self.get_form_class(), request.POST, wait)
             return too_many(self.render_to_response(self.get_context_data(form=form)), wait)
         return super().post(request, *args, **kwargs)
+
+
+def people(request):
+    """Who's here: every active account by name, PEOPLE_PER_PAGE to a page, with how many
+    posts each wrote and when their latest was, linking to a conversation with them.
+
+    Two queries whatever the number of people: the count for the pages, and one query that
+    counts and dates each person's posts in the database (Count and Max, a GROUP BY). The slow
+    way, `{{ person.posts.count }}` and `{{ person.posts.first.created }}` in the template,
+    made two more queries for every person on the page: 201 for a page of 100."""
+    everyone = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .annotate(post_count=Count("posts"), latest_post=Max("posts__created"))
+        .order_by("username")
+    )
+    page = Paginator(everyone, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    logger.debug(
+        "People: page %d of %d, %d people shown",
+        page.number, page.paginator.num_pages, len(page.object_list),
+    )
+    return render(request, "users/people.html", {"page": page})

@@ -26,8 +26,8 @@ def lesson(request) -> lessons.Lesson:
     return lessons.parse(COURSE.lesson_path(COURSE.week(request.param)))
 
 
-def test_the_course_has_seven_weeks_ending_at_the_site_at_the_top():
-    assert WEEKS == [1, 2, 3, 4, 5, 6, 7]
+def test_the_course_has_eight_weeks_ending_at_the_site_at_the_top():
+    assert WEEKS == [1, 2, 3, 4, 5, 6, 7, 8]
     assert COURSE.checkpoint_dir(COURSE.weeks[-1]) == ROOT.resolve()
     assert [week.branch for week in COURSE.weeks] == [
         "week-1",
@@ -36,6 +36,7 @@ def test_the_course_has_seven_weeks_ending_at_the_site_at_the_top():
         "week-4",
         "week-5",
         "week-6",
+        "week-7",
         "final",
     ]
 
@@ -47,6 +48,9 @@ def test_the_project_is_the_site_and_not_the_toolkit():
         "Procfile",
         ".python-version",
         "requirements.txt",
+        "requirements-local.txt",
+        "frontend/index.html",
+        "frontend/app.js",
         "posts/models.py",
         "messaging/models.py",
         "api/views.py",
@@ -115,8 +119,9 @@ def test_week_3_says_what_heroku_costs_and_shows_the_free_path():
 
 
 def test_what_the_lessons_install_is_what_the_checkpoints_pin(lesson):
-    """In the steps, `pip install` is always of requirements.txt (whose pins the replay checks
-    against the checkpoint), and each week's checkpoint pins Django 5.2."""
+    """In the steps, `pip install` is always of requirements.txt, or of requirements-local.txt
+    (which includes it with `-r`; the replay checks both files' pins against the checkpoint),
+    and each week's checkpoint pins Django 5.2."""
     number = int(re.search(r"week-(\d)", lesson.path.name).group(1))
     for block in lesson.blocks:
         if block.kind != "console" or block.step is None:
@@ -126,9 +131,21 @@ def test_what_the_lessons_install_is_what_the_checkpoints_pin(lesson):
             # in requirements.txt: Heroku would install them for nothing.
             tools = ("websocket-client", "aiosmtpd")
             if "pip install" in command.text and not any(tool in command.text for tool in tools):
-                assert "-r requirements.txt" in command.text, command.text
+                assert any(
+                    f"-r {name}" in command.text for name in requirements_files(number)
+                ), command.text
     pinned = (COURSE.checkpoint_dir(COURSE.week(number)) / "requirements.txt").read_text()
     assert "Django==5.2." in pinned
+
+
+def requirements_files(number: int) -> list[str]:
+    """requirements.txt, and requirements-local.txt where week `number`'s checkpoint has one
+    that installs requirements.txt itself (its `-r requirements.txt` line)."""
+    names = ["requirements.txt"]
+    local = COURSE.checkpoint_dir(COURSE.week(number)) / "requirements-local.txt"
+    if local.is_file() and "-r requirements.txt" in local.read_text().splitlines():
+        names.append("requirements-local.txt")
+    return names
 
 
 def test_listing_titles_are_shown_in_the_terminal():

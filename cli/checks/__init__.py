@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-WEEK_MODULES = ("week1", "week2", "week3", "week4", "week5", "week6", "week7")
+WEEK_MODULES = ("week1", "week2", "week3", "week4", "week5", "week6", "week7", "week8")
 
 
 class CheckFailed(Exception):

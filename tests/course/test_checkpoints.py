@@ -34,7 +34,7 @@ def test_the_checkpoint_passes_its_weeks_checks(number, checkpoint_results):
 
 def test_the_final_site_passes_every_weeks_checks(checkpoint_results):
     """The site at the top of the repository is what a student has after the last week: it
-    passes the checks of every week, as `retro check 7` runs them."""
+    passes the checks of every week, as `retro check 8` runs them."""
     results = list(checkpoint_results[WEEKS[-1]].values())
     assert {r.check.week for r in results} == set(WEEKS)
     assert all(r.passed for r in results), describe(results)

@@ -144,7 +144,7 @@ class TestLessonOpen:
     def test_print_gives_the_address_only(self, built, retro):
         run = retro("lesson", "open", "final", "--print", RETRO_COURSE_SITE=str(built))
         assert run.returncode == 0, str(run)
-        assert run.stdout.strip() == (built / "week-7.html").resolve().as_uri()
+        assert run.stdout.strip() == (built / "week-8.html").resolve().as_uri()
 
     def test_an_unknown_week_or_step_is_an_error(self, built, retro):
         run = retro("lesson", "open", "9", RETRO_COURSE_SITE=str(built))

@@ -113,7 +113,9 @@ def course_jobs(course, lessons_by_week, student_python, services, tmp_path_fact
         else:
             folder, weeks = build_variant(key, root, student_python)
             extra = {}
-        results = checks.run(folder, weeks, student_python, timeout=240, services=extra)
+        # Every week's checks on the final site take longer than two weeks' on a checkpoint.
+        timeout = 360 if kind == "checkpoint" and course.week(key).is_final else 240
+        results = checks.run(folder, weeks, student_python, timeout=timeout, services=extra)
         return {result.check.id: result for result in results}
 
     jobs = (

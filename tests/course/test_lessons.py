@@ -131,9 +131,9 @@ def test_what_the_lessons_install_is_what_the_checkpoints_pin(lesson):
             # in requirements.txt: Heroku would install them for nothing.
             tools = ("websocket-client", "aiosmtpd")
             if "pip install" in command.text and not any(tool in command.text for tool in tools):
-                assert any(
-                    f"-r {name}" in command.text for name in requirements_files(number)
-                ), command.text
+                assert any(f"-r {name}" in command.text for name in requirements_files(number)), (
+                    command.text
+                )
     pinned = (COURSE.checkpoint_dir(COURSE.week(number)) / "requirements.txt").read_text()
     assert "Django==5.2." in pinned
 

@@ -99,7 +99,12 @@ PICTURES: tuple[Picture, ...] = (
     Picture(5, "week-5-check.svg", "retro check 5: weeks 1 to 5 passed"),
     Picture(6, "week-6-api-docs.png", "/api/docs/: the API described, its operations listed"),
     Picture(6, "week-6-tail.svg", "retro tail printing the latest posts, then one as it arrives"),
-    Picture(6, "week-6-check.svg", "retro check 6: every week passed"),
+    Picture(6, "week-6-check.svg", "retro check 6: weeks 1 to 6 passed"),
+    Picture(7, "week-7-password-reset.png", "the page the reset mail's link opens, for ada"),
+    Picture(7, "week-7-check.svg", "retro check 7: weeks 1 to 7 passed, next week 8"),
+    Picture(8, "week-8-toolbar.png", "the debug toolbar's SQL panel on /people: two queries"),
+    Picture(8, "week-8-frontend.png", "the static frontend beside the site: one post in both"),
+    Picture(8, "week-8-check.svg", "retro check 8: every week passed"),
 )
 
 
@@ -172,6 +177,21 @@ for name, minute, text in [
     Post.objects.filter(pk=post.pk).update(created=moment)
 """
 
+# Week 8's pages are taken a while after the seeding (a second server, two log-ins): its
+# posts are 25 seconds younger than the minutes say, so "4 min ago" (rounded by the pages'
+# scripts) still says 4 when the picture is taken up to 55 seconds later.
+SEED_POSTS_LATER = SEED_POSTS.replace(
+    "timedelta(minutes=minutes)", "timedelta(minutes=minutes, seconds=-25)"
+)
+assert SEED_POSTS_LATER != SEED_POSTS
+
+# From week 7 every account has an email address: the password reset mails a link to it.
+SEED_EMAILS = """
+from users.services import user_set_email
+for name, person in people.items():
+    user_set_email(user=person, email=f"{name}@example.com")
+"""
+
 SEEDS = {
     1: SEED_PEOPLE,
     2: SEED_PEOPLE + SEED_POSTS,
@@ -179,11 +199,18 @@ SEEDS = {
     4: SEED_PEOPLE + SEED_POSTS,
     5: SEED_PEOPLE + SEED_POSTS + SEED_MESSAGES,
     6: SEED_PEOPLE + SEED_FIXED_POSTS,
+    7: SEED_PEOPLE + SEED_POSTS + SEED_MESSAGES + SEED_EMAILS,
+    8: SEED_PEOPLE + SEED_POSTS_LATER + SEED_MESSAGES + SEED_EMAILS,
 }
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
+    # PYTEST_VERSION too: under pytest, week 8's settings leave the development tools out.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SCRUBBED_ENV and key != "PYTEST_VERSION"
+    }
     env.update(PYTHONUNBUFFERED="1", TZ="UTC", **extra)
     return env
 
@@ -206,6 +233,15 @@ class Site:
             API_THROTTLE_WRITE="100000/minute",
             LOGIN_FAILURE_LIMIT="100000/minute",
         )
+        # From week 8 the project has a static frontend, served from an origin of its own (a
+        # second port) that the site lets use its API.
+        self.frontend: Path | None = self.folder / "frontend"
+        if (self.frontend / "index.html").is_file():
+            self.frontend_port = free_port()
+            self.frontend_origin = f"http://127.0.0.1:{self.frontend_port}"
+            self.env["CORS_ALLOWED_ORIGINS"] = self.frontend_origin
+        else:
+            self.frontend = None
         self.process: subprocess.Popen | None = None
         self.log = folder / "runserver.log"
 
@@ -324,6 +360,11 @@ def shoot(page, target: Path, *, close: bool = True, full_page: bool = False) ->
         page.context.close()
 
 
+def unfocus(page) -> None:
+    """No focus ring on the field typed in last: the picture is about the page."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+
+
 def week_1(browser, site: Site, out: Path) -> None:
     page = new_page(browser, site)
     page.goto(site.url + "/")
@@ -391,7 +432,138 @@ def week_6(browser, site: Site, out: Path) -> None:
     shoot(page, out / "week-6-api-docs.png")
 
 
-PAGES: dict[int, Callable] = {1: week_1, 2: week_2, 3: week_3, 4: week_4, 5: week_5, 6: week_6}
+# The mail's link, in what the worker prints (the console backend when EMAIL_HOST is unset).
+RESET_LINK = re.compile(r"http://127\.0\.0\.1:\d+/reset/[^/\s]+/[^/\s]+/")
+
+
+def week_7(browser, site: Site, out: Path) -> None:
+    """The whole reset, as the lesson tries it: "Forgot your password?" on the log-in page,
+    ada's address, the mail sent by the worker, and the page its link opens."""
+    page = new_page(browser, site)
+    page.goto(site.url + "/login")
+    with page.expect_navigation():
+        page.click("text=Forgot your password?")
+    page.fill("input[name=email]", "ada@example.com")
+    with page.expect_navigation():
+        page.press("input[name=email]", "Enter")
+    page.get_by_role("heading", name="Check your mail").wait_for()
+    mail = site.manage("db_worker", "--batch", "--no-startup-delay", timeout=60)
+    link = RESET_LINK.search(mail)
+    if not link:
+        raise PictureError(f"week 7: no reset link in the mail the worker sent:\n{mail[-1500:]}")
+    page.goto(link.group(0))  # Django keeps the token and redirects to .../set-password/
+    page.get_by_role("heading", name="Choose a new password").wait_for()
+    page.fill("input[name=new_password1]", "a-new-long-pass-phrase-7")
+    page.fill("input[name=new_password2]", "a-new-long-pass-phrase-7")
+    unfocus(page)
+    # The whole page, down to its "Change my password" button.
+    shoot(page, out / "week-7-password-reset.png", full_page=True)
+
+
+FRONTEND_TEXT = "Posted from the static frontend, on another origin."
+
+
+@contextmanager
+def frontend_served(site: Site) -> Iterator[str]:
+    """The checkpoint's frontend/ served as plain files by Python's http.server on the port the
+    site's CORS_ALLOWED_ORIGINS lists; yields its page pointed at the site with ?api=."""
+    if site.frontend is None:
+        raise PictureError(f"week {site.week.number}: the checkpoint has no frontend/index.html")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            str(site.frontend_port),
+            "--directory",
+            str(site.frontend),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        try:
+            wait_until_answering(
+                f"{site.frontend_origin}/index.html", timeout=30, process=process, interval=0.2
+            )
+        except NotAnswering:
+            raise PictureError(
+                f"week {site.week.number}: http.server did not serve frontend/"
+            ) from None
+        yield f"{site.frontend_origin}/?api={site.url}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def week_8(browser, site: Site, out: Path) -> None:
+    from playwright.sync_api import expect
+
+    # Two windows: ada in the static frontend (another origin, allowed by CORS), grace on the
+    # site's own home page; ada posts from the frontend and the post arrives in both.
+    with frontend_served(site) as frontend_url:
+        ada = new_page(browser, site, HALF_VIEWPORT)
+        ada.goto(frontend_url)
+        ada.get_by_label("Username").fill("ada")
+        ada.get_by_label("Password").fill(PASSWORD)
+        ada.get_by_role("button", name="Log in").click()
+        for ready in ("data-ready=yes", "data-feed=open"):
+            ada.wait_for_selector(f"html[{ready}]", state="attached")
+        grace = new_page(browser, site, HALF_VIEWPORT)
+        log_in(grace, site, "grace")
+        with grace.expect_response(lambda response: "after=" in response.url):
+            grace.goto(site.url + "/")
+        # The toolbar (DEBUG=1) shows on the site's pages too: hidden, it leaves its handle.
+        grace.click("#djHideToolBarButton")
+        grace.locator("#djDebugToolbarHandle").wait_for()
+        # Dragged up beside the page's heading, where it covers nothing.
+        handle = grace.locator("#djShowToolBarButton").bounding_box()
+        x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+        grace.mouse.move(x, y)
+        grace.mouse.down()
+        grace.mouse.move(x, y - (handle["y"] - 112), steps=5)
+        grace.mouse.up()
+        ada.get_by_label("What's happening?").fill(FRONTEND_TEXT)
+        ada.get_by_role("button", name="Post").click()
+        ada.locator("#feed li.post", has_text=FRONTEND_TEXT).wait_for()
+        # Sent: the frontend has its answer, emptied the box and enabled the button again.
+        # (Locators, not wait_for_function: the frontend's CSP allows no eval.)
+        expect(ada.locator("#post-text")).to_have_value("")
+        expect(ada.locator("#post-form button[type=submit]")).to_be_enabled()
+        grace.locator("#feed .post", has_text=FRONTEND_TEXT).wait_for()
+        names = []
+        for index, window in enumerate((ada, grace)):
+            window.mouse.move(0, 0)
+            unfocus(window)
+            target = out / f".week-8-window-{index}.png"
+            shoot(window, target)
+            names.append(target)
+        side_by_side(names, out / "week-8-frontend.png")
+
+    # The debug toolbar (DEBUG=1, a visit from 127.0.0.1) on the people page, its SQL panel
+    # open: the fixed page's two queries, the count and the people with their posts.
+    page = new_page(browser, site)
+    page.goto(site.url + "/people")
+    page.locator("#djDebugToolbar").wait_for()
+    page.click("#djdt-SQLPanel a.SQLPanel")
+    page.locator("#SQLPanel .djDebugSql").first.wait_for()
+    page.mouse.move(0, 0)
+    shoot(page, out / "week-8-toolbar.png")
+
+
+PAGES: dict[int, Callable] = {
+    1: week_1,
+    2: week_2,
+    3: week_3,
+    4: week_4,
+    5: week_5,
+    6: week_6,
+    7: week_7,
+    8: week_8,
+}
 
 
 def side_by_side(parts: list[Path], target: Path, gap: int = 16) -> None:

@@ -5,7 +5,9 @@ tests among them), a program's token on the websocket (week 6, step 4), catching
 ?after=ID and sockets that end with their token (step 5), the same rules at every door (step 8);
 and `retro check 7`, the copy of the feed renewed by a post (week 7, step 5), pages that
 answer while the cache is down (step 3), mail left to the worker (step 10) and error reports
-to ADMINS (step 11).
+to ADMINS (step 11); and `retro check 8`, the development tools kept out of production (week 8,
+step 2), a /people page that counts in the database (step 5), CORS from the allowed origins only
+(step 9) and the token subprotocol accepted by name (step 10).
 
 Each of those checks passes on its checkpoint and, on a copy of it with that one thing undone,
 fails with a message that says what was missing, while the week's other checks pass. And the
@@ -39,6 +41,13 @@ WEEK_7_CHECKS = {
     "w7.mail-task",
     "w7.error-mail",
     "w7.password-reset",
+}
+WEEK_8_CHECKS = {
+    "w8.devtools-dev-only",
+    "w8.people-queries",
+    "w8.cors",
+    "w8.token-socket",
+    "w8.frontend",
 }
 
 # Each session waits for up to three others on a two-core machine: more than pytest's default.
@@ -118,7 +127,7 @@ def week_6_to_step_4(root: Path, python: str) -> Path:
 
 
 def copy_never_renewed(root: Path, python: str) -> Path:
-    """The final site, its post_create no longer renewing the feed's copy (week 7, step 5
+    """Checkpoint 7, its post_create no longer renewing the feed's copy (week 7, step 5
     undone): the author is sent back to a home page without their post."""
     copy_checkpoint(7, root)
     edit(root, "posts/services.py", 'forget("feed")  #', "#")
@@ -126,7 +135,7 @@ def copy_never_renewed(root: Path, python: str) -> Path:
 
 
 def cache_errors_raise(root: Path, python: str) -> Path:
-    """The final site, its cache helper no longer catching the cache's errors (week 7, step 3
+    """Checkpoint 7, its cache helper no longer catching the cache's errors (week 7, step 3
     undone): with Redis down, the home page fails."""
     copy_checkpoint(7, root)
     edit(
@@ -139,7 +148,7 @@ def cache_errors_raise(root: Path, python: str) -> Path:
 
 
 def mail_sent_at_once(root: Path, python: str) -> Path:
-    """The final site, its mail sent by SMTP in the request itself, not by a task (week 7, step
+    """Checkpoint 7, its mail sent by SMTP in the request itself, not by a task (week 7, step
     10 undone): send_mail talks to the mail server while it waits."""
     copy_checkpoint(7, root)
     edit(
@@ -152,11 +161,63 @@ def mail_sent_at_once(root: Path, python: str) -> Path:
 
 
 def no_admins(root: Path, python: str) -> Path:
-    """The final site, ADMINS no longer read from the environment (week 7, step 11 undone): a
+    """Checkpoint 7, ADMINS no longer read from the environment (week 7, step 11 undone): a
     server error mails nobody."""
     copy_checkpoint(7, root)
     edit(
         root, "retrosocial/settings.py", "ADMINS = [(name, email)", "ADMINS = [] and [(name, email)"
+    )
+    return root
+
+
+def tools_in_production(root: Path, python: str) -> Path:
+    """The final site, its settings loading the development tools wherever they are installed,
+    DEBUG or not (week 8, step 2 undone)."""
+    copy_checkpoint(8, root)
+    edit(
+        root,
+        "retrosocial/settings.py",
+        "return DEBUG and not RUNNING_TESTS and find_spec(module) is not None",
+        "return find_spec(module) is not None",
+    )
+    return root
+
+
+def people_counted_per_person(root: Path, python: str) -> Path:
+    """The final site, its /people template asking each person for their posts' count again
+    (week 8, step 5 undone for the count): one more query per person."""
+    copy_checkpoint(8, root)
+    edit(
+        root,
+        "users/templates/users/people.html",
+        "{{ person.post_count }}",
+        "{{ person.posts.count }}",
+    )
+    return root
+
+
+def cors_for_everyone(root: Path, python: str) -> Path:
+    """The final site letting every origin use the API (CORS_ALLOW_ALL_ORIGINS), not only those
+    of CORS_ALLOWED_ORIGINS (week 8, step 9 done too widely)."""
+    copy_checkpoint(8, root)
+    edit(
+        root,
+        "retrosocial/settings.py",
+        'CORS_URLS_REGEX = r"^/api/"',
+        'CORS_URLS_REGEX = r"^/api/"\nCORS_ALLOW_ALL_ORIGINS = True',
+    )
+    return root
+
+
+def subprotocol_not_chosen(root: Path, python: str) -> Path:
+    """The final site, its consumer accepting a token socket without choosing the subprotocol
+    (week 8, step 10 half done): a browser would close it."""
+    copy_checkpoint(8, root)
+    edit(
+        root,
+        "retrosocial/live.py",
+        'await self.accept(subprotocol=self.scope.get("accept_subprotocol"))',
+        "await self.accept()",
     )
     return root
 
@@ -181,6 +242,10 @@ def week_7(check: checks.Check) -> bool:
     return check.week == 7
 
 
+def week_8(check: checks.Check) -> bool:
+    return check.week == 8
+
+
 def the_tests_check_only(check: checks.Check) -> bool:
     """Checkpoint 5 passes the rest of week 5 in tests/course/test_checkpoints.py."""
     return check.id == "w5.tests"
@@ -195,11 +260,16 @@ SESSIONS = {
     "no API tests": (no_api_tests, week_6),
     "doors open": (doors_open, week_6),
     "week 6 to step 4": (week_6_to_step_4, week_6),
-    "the final site": (checkpoint(7), week_7),
+    "checkpoint 7": (checkpoint(7), week_7),
     "copy never renewed": (copy_never_renewed, week_7),
     "cache errors raise": (cache_errors_raise, week_7),
     "mail sent at once": (mail_sent_at_once, week_7),
     "no admins": (no_admins, week_7),
+    "the final site": (checkpoint(8), week_8),
+    "tools in production": (tools_in_production, week_8),
+    "people counted per person": (people_counted_per_person, week_8),
+    "CORS for everyone": (cors_for_everyone, week_8),
+    "subprotocol not chosen": (subprotocol_not_chosen, week_8),
 }
 
 
@@ -211,7 +281,7 @@ def sessions(student_python, tmp_path_factory) -> dict[str, Future]:
     def run(name: str) -> dict[str, checks.Result]:
         make, chosen = SESSIONS[name]
         folder = make(root / name.replace(" ", "-"), student_python)
-        results = checks.run(folder, [5, 6, 7], student_python, timeout=240, select=chosen)
+        results = checks.run(folder, [5, 6, 7, 8], student_python, timeout=240, select=chosen)
         return {result.check.id: result for result in results}
 
     pool = ThreadPoolExecutor(max_workers=3)
@@ -334,8 +404,8 @@ def test_a_project_that_stopped_after_step_4_fails_the_steps_it_skipped(sessions
 # -- week 7: the cache ------------------------------------------------------------------------
 
 
-def test_the_final_site_passes_every_check_of_week_7(sessions):
-    results = results_of(sessions, "the final site")
+def test_checkpoint_7_passes_every_check_of_week_7(sessions):
+    results = results_of(sessions, "checkpoint 7")
     assert set(results) == WEEK_7_CHECKS
     assert all(r.passed for r in results.values()), failures(results)
     # A visitor's home page: the posts, their count and the people, then nothing at all.
@@ -370,3 +440,50 @@ def test_without_admins_the_error_mail_check_fails(sessions):
     failed = only_failure(results_of(sessions, "no admins"), "w7.error-mail")
     assert failed.seen == "settings.ADMINS is []"
     assert "getaddresses" in failed.hint
+
+
+# -- week 8: the tools of the trade --------------------------------------------------------------
+
+
+def test_the_final_site_passes_every_check_of_week_8(sessions):
+    results = results_of(sessions, "the final site")
+    assert set(results) == WEEK_8_CHECKS
+    assert all(r.passed for r in results.values()), failures(results)
+    assert results["w8.devtools-dev-only"].notes == [
+        "with DEBUG off neither tool is loaded; with DEBUG=1 both are"
+    ]
+    # The count for the pager and one query for the page of people, however many there are.
+    assert results["w8.people-queries"].notes == [
+        "GET /people made 2 queries with 3 people, and with 20"
+    ]
+    assert results["w8.token-socket"].notes[0].startswith("accepted from http://127.0.0.1:")
+    assert "frontend/app.js" in results["w8.frontend"].notes[0]
+
+
+def test_tools_loaded_without_debug_fail_the_devtools_check(sessions):
+    failed = only_failure(results_of(sessions, "tools in production"), "w8.devtools-dev-only")
+    assert failed.expected == "with DEBUG off (production's settings), neither tool loaded"
+    assert "INSTALLED_APPS has debug_toolbar" in failed.seen
+    assert "MIDDLEWARE has debug_toolbar.middleware.DebugToolbarMiddleware" in failed.seen
+
+
+def test_a_count_per_person_fails_the_people_queries_check(sessions):
+    failed = only_failure(results_of(sessions, "people counted per person"), "w8.people-queries")
+    assert failed.seen == "5 queries with 3 people, 22 with 20: more for every person (an N+1)"
+    assert "Count('posts')" in failed.hint
+
+
+def test_cors_for_every_origin_fails_the_cors_check(sessions):
+    failed = only_failure(results_of(sessions, "CORS for everyone"), "w8.cors")
+    seen = failed.seen.splitlines()
+    assert len(seen) == 2, failed.seen
+    assert all("which is not allowed, got Access-Control-Allow-Origin *" in line for line in seen)
+
+
+def test_a_subprotocol_not_chosen_fails_the_token_socket_check(sessions):
+    failed = only_failure(results_of(sessions, "subprotocol not chosen"), "w8.token-socket")
+    assert failed.seen == (
+        "it was accepted without choosing a subprotocol (no Sec-WebSocket-Protocol in the "
+        "answer): a browser closes such a socket"
+    )
+    assert "subprotocol='retrosocial.token'" in failed.hint

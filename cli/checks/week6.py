@@ -233,19 +233,23 @@ def refused_socket(session: Session, path: str, header: list[str]) -> bool:
 def close_code(socket, seconds: float) -> int | None:
     """The code the server closes `socket` with within `seconds` (1005 if it gave none), or
     None if it stays open; what arrives before the close (items, control frames) is passed
-    over."""
+    over. The close frame is read, not answered: the server may already have dropped the
+    connection after sending it, and answering would then fail as if no frame had come."""
     import websocket
 
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         socket.settimeout(left)
         try:
-            opcode, data = socket.recv_data(control_frame=True)
+            frame = socket.recv_frame()
+            if frame.opcode == websocket.ABNF.OPCODE_PING:
+                socket.pong(frame.data)
         except websocket.WebSocketTimeoutException:
             return None
         except (websocket.WebSocketConnectionClosedException, ConnectionError):
             return 1006  # ended without a close frame
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
+        if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+            data = frame.data
             return int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
     return None
 

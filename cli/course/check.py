@@ -34,9 +34,11 @@ def check(
     path: PathOption = None,
     python: PythonOption = None,
     only: OnlyOption = False,
+    # Eight weeks of checks take about three minutes on a 2-core machine; twice that on a busy
+    # or slower one.
     timeout: Annotated[
         float, typer.Option("--timeout", min=10, help="Time limit for all the checks, in seconds.")
-    ] = 300,
+    ] = 600,
     postgres: PostgresOption = None,
     redis: RedisOption = None,
     json: JsonOption = False,

@@ -103,6 +103,17 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return result
 
 
+def stop_process(process: subprocess.Popen | None) -> None:
+    """End a process the suite started: TERM, and KILL if it is still there 10 s later."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class LiveServer:
     """One daphne process. `stop()` and `start()` again keep the same port and database."""
 
@@ -156,13 +167,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def kill(self) -> None:

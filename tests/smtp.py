@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from cli.net import free_port
-from tests.live import ROOT
+from tests.live import ROOT, stop_process
 
 
 @dataclass
@@ -146,13 +146,7 @@ class Worker:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def output(self) -> str:

@@ -326,12 +326,22 @@ if not DEBUG:
     # /healthz is for load balancers and monitors that speak plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+
+def not_healthz(record) -> bool:
+    """False for /healthz's 503: it answers so on purpose while a part is down, a monitor asks
+    every minute, and its own log line says what is down. Such answers are not mailed."""
+    return getattr(getattr(record, "request", None), "path", "") != "/healthz"
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
     # Standard output: what Heroku's log router (and honcho) collect.
-    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "not_healthz": {"()": "django.utils.log.CallbackFilter", "callback": not_healthz},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -342,7 +352,7 @@ LOGGING = {
         "mail_admins": {
             "class": "django.utils.log.AdminEmailHandler",
             "level": "ERROR",
-            "filters": ["require_debug_false"],
+            "filters": ["require_debug_false", "not_healthz"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

@@ -127,7 +127,7 @@ def people(request):
     Two queries whatever the number of people: the count for the pages, and one query that
     counts and dates each person's posts in the database (Count and Max, a GROUP BY). The slow
     way, `{{ person.posts.count }}` and `{{ person.posts.first.created }}` in the template,
-    made two more queries for every person on the page: 201 for a page of 100."""
+    made two more queries for every person on the page: 202 for a page of 100."""
     everyone = (
         get_user_model()
         .objects.filter(is_active=True)

@@ -8,6 +8,7 @@ backend back and deliver through locmem, so mail.outbox shows what the worker se
 """
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -15,11 +16,12 @@ from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from retrosocial.mail import deliver
+from retrosocial.settings import not_healthz
 from tests.live import production_env
 from tests.site.test_settings import run_python
 
@@ -142,7 +144,8 @@ PRINT_MAIL_SETTINGS = (
     "import json, django; from django.conf import settings; django.setup(); "
     "print(json.dumps({name: getattr(settings, name) for name in ("
     "'ADMINS', 'EMAIL_BACKEND', 'MAIL_DELIVERY_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', "
-    "'EMAIL_USE_TLS', 'EMAIL_HOST_USER', 'DEFAULT_FROM_EMAIL', 'SERVER_EMAIL', 'LOGGING')}))"
+    "'EMAIL_USE_TLS', 'EMAIL_HOST_USER', 'DEFAULT_FROM_EMAIL', 'SERVER_EMAIL', 'LOGGING')}, "
+    "default=lambda value: getattr(value, '__qualname__', repr(value))))"
 )
 
 
@@ -185,6 +188,48 @@ class TestMailSettings:
         assert logging["filters"][handler["filters"][0]]["()"] == (
             "django.utils.log.RequireDebugFalse"
         )
+        assert logging["filters"][handler["filters"][1]] == {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": "not_healthz",
+        }
+
+
+class TestHealthzIsNotMailed:
+    """/healthz answers 503 on purpose while a part is down; a monitor asking every minute must
+    not mail ADMINS every minute. Other server errors still are (test_error_mail.py)."""
+
+    def record(self, path: str) -> logging.LogRecord:
+        record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "", (), None)
+        record.request = RequestFactory().get(path)
+        return record
+
+    def test_the_filter_drops_healthz_only(self):
+        assert not not_healthz(self.record("/healthz"))
+        assert not_healthz(self.record("/"))
+        assert not_healthz(self.record("/api/posts"))
+        assert not_healthz(logging.LogRecord("django.request", logging.ERROR, "", 1, "", (), None))
+
+    @pytest.mark.django_db
+    @override_settings(
+        ADMINS=[("Ada", "ada@example.com")],
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:9/0"}]},  # nothing listens
+            }
+        },
+    )
+    def test_a_503_from_healthz_mails_no_one(self, client):
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()  # the layer of the overridden settings
+        try:
+            response = client.get("/healthz")
+        finally:
+            channel_layers.backends.clear()
+        assert response.status_code == 503
+        assert response.json()["channel_layer"] == "down"
+        assert mail.outbox == []
 
 
 # -- /healthz ----------------------------------------------------------------------------------

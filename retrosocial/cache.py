@@ -14,8 +14,10 @@ more: so the person who wrote sees what they wrote on the very next page.
 """
 
 import logging
+import threading
 import uuid
 
+import redis
 from django.core.cache import cache
 from django.db import transaction
 
@@ -55,3 +57,22 @@ def renew(name: str) -> None:
         cache.set(f"{name}:version", uuid.uuid4().hex, timeout=None)
     except Exception as error:
         logger.warning("Cache: %s not renewed, the cache is unreachable: %s", name, error)
+
+
+class SharedConnectionPool(redis.ConnectionPool):
+    """One pool of Redis connections per process (settings.CACHES names it).
+
+    Under ASGI, Django builds its cache objects anew for each request, and each would open a
+    pool, and so a connection, of its own: a TCP connection to Redis per request. This hands
+    every one of them the same pool."""
+
+    _shared: dict[tuple, redis.ConnectionPool] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url, **options):
+        key = (url, repr(sorted(options.items())))
+        with cls._lock:
+            if key not in cls._shared:
+                cls._shared[key] = super().from_url(url, **options)
+            return cls._shared[key]

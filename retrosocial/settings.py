@@ -145,6 +145,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI each request runs in a thread of its own, so connections are not kept from one
+    # request to the next: a pool (psycopg's) lends each request one that is already open.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DATABASE_POOL_SIZE", 10)),
+    }
 
 # REDIS_URL, e.g. redis://127.0.0.1:6379/0 or Heroku's rediss://…; in-memory when unset.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -175,7 +182,12 @@ LIVE_SOCKET_BUFFER = int(os.environ.get("LIVE_SOCKET_BUFFER", 1024 * 1024))
 # REDIS_URL is set, and local memory otherwise. A Redis that does not answer within a second is
 # skipped: the limits let the request through and the pages read the database.
 if REDIS_URL:
-    redis_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    redis_options = {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+        # One pool of connections for the whole process, not one per request.
+        "pool_class": "retrosocial.cache.SharedConnectionPool",
+    }
     if REDIS_URL.startswith("rediss://"):
         redis_options["ssl_cert_reqs"] = None
     CACHES = {

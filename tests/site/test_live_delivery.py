@@ -15,7 +15,7 @@ import httpx
 import pytest
 import websocket
 
-from tests.live import unique
+from tests.live import PASSWORD, Browser, unique
 from tests.live_clients import ApiPerson, frame, next_item
 from tests.own_redis import own_redis  # noqa: F401  (a fixture)
 
@@ -137,35 +137,105 @@ def live_again(person: ApiPerson, ws) -> None:
     pytest.fail("posts never arrived live again after Redis came back")
 
 
+LIVE = {"type": "live"}
+
+
+def comes_back(server, after: str, count: int) -> list[dict | int]:
+    """A feed socket opened with ?after=: its first `count` frames (then closed)."""
+    ws = websocket.create_connection(f"{server.ws_url}/ws/feed?after={after}", timeout=30,
+                                     suppress_origin=True)
+    try:
+        return [frame(ws) for _ in range(count)]
+    finally:
+        ws.close()
+
+
+class TestComingBack:
+    def test_a_socket_that_says_what_it_has_is_sent_what_it_missed_then_live(
+        self, make_live_server
+    ):
+        """In-memory, as under `make run`: the first socket to ask makes the hub remember the
+        feed from the newest post in the database on; past that, what came after its id is
+        replayed, each once, oldest first; before it, or a bad id: resync."""
+        server = make_live_server()
+        ada = ApiPerson(server, "ada")
+        old = [ada.post(f"before {n}")["id"] for n in range(3)]
+        # The hub forgets a topic when its last socket leaves: this one stays.
+        listening = ada.socket("/ws/feed")
+        # Nothing remembered yet, and older than the memory's start: catch up through the API.
+        assert comes_back(server, str(old[0]), 1) == [RESYNC]
+        # Now the hub remembers from old[-1] on; nothing newer yet.
+        assert comes_back(server, str(old[-1]), 1) == [LIVE]
+        new = [ada.post(f"after {n}") for n in range(3)]
+        assert [next_item(listening) for _ in new] == new
+        assert comes_back(server, str(old[-1]), 4) == [*new, LIVE]
+        assert comes_back(server, str(new[0]["id"]), 3) == [*new[1:], LIVE]
+        assert comes_back(server, str(new[-1]["id"]), 1) == [LIVE]
+        assert comes_back(server, str(old[0]), 1) == [RESYNC]  # before the memory began
+        assert comes_back(server, "seven", 1) == [RESYNC]
+        # Without ?after= nothing is sent first: the next frame is the next post.
+        plain = ada.socket("/ws/feed")
+        latest = ada.post("the latest")
+        assert next_item(plain) == latest
+        assert next_item(listening) == latest
+        plain.close()
+        listening.close()
+
+    def test_after_redis_blinks_the_memory_begins_again(
+        self, site_on_own_redis, own_redis  # noqa: F811
+    ):
+        server, person, ws = site_on_own_redis
+        first = person.post("remembered")
+        assert next_item(ws) == first
+        assert comes_back(server, str(first["id"] - 1), 1) == [RESYNC]  # memory begins now
+        second = person.post("in the memory")
+        assert next_item(ws) == second
+        assert comes_back(server, str(first["id"]), 2) == [second, LIVE]
+        own_redis.stop()
+        assert frame(ws) == RESYNC  # the hub lost Redis: whatever it heard may have a gap
+        own_redis.start()
+        assert frame(ws, wait=60) == RESYNC  # and it is back
+        # Forgotten: even the id it had replayed from before is now older than the memory.
+        assert comes_back(server, str(first["id"]), 1) == [RESYNC]
+        assert comes_back(server, str(second["id"]), 1) == [LIVE]
+
+
 LAST = "the reader is still open"
 
 
 class TestSlowReader:
+    @pytest.mark.parametrize("door", ["token", "page"])
     def test_a_reader_that_falls_too_far_behind_is_closed_with_4000_and_others_are_not(
-        self, make_live_server
+        self, make_live_server, door
     ):
         """The slow reader never reads while messages pile up for it (first in the kernel's
         buffers, some hundreds of kilobytes, then in daphne's); the reader next to it reads all
-        along. Only the slow one is closed, with 4000, and what it got before is intact."""
+        along. Only the slow one is closed, with 4000, and what it got before is intact.
+        Bob's inbox with his API token, or as his page opens it (his session cookie and the
+        site's Origin: through Channels' session middleware, which wraps the socket's send)."""
         server = make_live_server(LIVE_SOCKET_BUFFER="20000")
         ada, bob = ApiPerson(server, "ada"), ApiPerson(server, "bob")
+        if door == "token":
+            options = {"header": [f"Authorization: Token {bob.token}"], "suppress_origin": True}
+        else:  # Bob's page: his session cookie and the site's Origin
+            page = Browser(server)
+            page.form_post("/login", {"username": bob.username, "password": PASSWORD})
+            options = {"header": [f"Cookie: {page.session_cookie_header()}"],
+                       "origin": server.url}
         slow = websocket.create_connection(
-            f"{server.ws_url}/ws/inbox",
-            timeout=30,
-            header=[f"Authorization: Token {bob.token}"],
-            suppress_origin=True,
-            sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)],
+            f"{server.ws_url}/ws/inbox", timeout=30,
+            sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)], **options,
         )
-        reader = bob.socket("/ws/inbox")
+        reader = websocket.create_connection(f"{server.ws_url}/ws/inbox", timeout=30, **options)
         read: list[dict | int] = []
 
-        def read_until_the_last_message():
+        def read_until_the_last_item():
             while True:
                 read.append(item := frame(reader, wait=300))
                 if isinstance(item, int) or item.get("text") == LAST:
                     return
 
-        reading = threading.Thread(target=read_until_the_last_message)
+        reading = threading.Thread(target=read_until_the_last_item)
         reading.start()
 
         text = "x" * 1990
@@ -174,7 +244,7 @@ class TestSlowReader:
             while len(sent) < 2000 and "Closing a socket" not in server.output():
                 batch = range(len(sent), len(sent) + 50)
                 sent.extend(pool.map(lambda n: ada.message(bob.username, f"{n} {text}"), batch))
-        last = ada.message(bob.username, LAST)
+        last = ada.message(bob.username, LAST)["id"]
         got = []
         try:
             while not isinstance(item := frame(slow), int):
@@ -185,13 +255,13 @@ class TestSlowReader:
             item = "dropped"
         assert item in (4000, "dropped")
         assert server.output().count("Closing a socket") == 1
-        sent_ids = {message["id"] for message in sent}
-        assert len({message["id"] for message in got}) == len(got)  # none twice
-        assert {message["id"] for message in got} < sent_ids  # some, not all
+        sent_ids = {each["id"] for each in sent}
+        assert len({each["id"] for each in got}) == len(got)  # none twice
+        assert {each["id"] for each in got} < sent_ids  # some, not all
         # The reader who reads got every one, and is still open.
         reading.join(timeout=300)
-        assert not reading.is_alive(), "the reader never got the last message"
+        assert not reading.is_alive(), "the reader never got the last item"
         reader.close()
         assert all(isinstance(item, dict) for item in read), "the reader was closed"
-        messages = [item for item in read if "type" not in item]  # not control frames
-        assert sorted(message["id"] for message in messages) == sorted(sent_ids | {last["id"]})
+        items = [item for item in read if "type" not in item]  # not control frames
+        assert sorted(item["id"] for item in items) == sorted(sent_ids | {last})

@@ -14,6 +14,10 @@ same frame to each local socket: no channel-layer message, queue or dispatch per
   clients then fetch what they missed through the API.
 - A socket whose client reads too slowly is closed with 4000 (catch up and reconnect) instead
   of holding a growing buffer; one whose credentials ended is closed with 4401.
+- A client that comes back says what it has: /ws/feed?after=ID. The hub remembers the recent
+  items of the topics that were asked for, so it sends what came after ID itself, then
+  `{"type": "live"}`; when it cannot be sure it has them all, it sends `{"type": "resync"}`
+  instead. A thousand pages back from a restart then cost no API request at all.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
+from urllib.parse import parse_qs
 
 from autobahn.websocket.protocol import PreparedMessage
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -34,6 +40,8 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 RESYNC = json.dumps({"type": "resync"})
+LIVE = json.dumps({"type": "live"})  # what you missed was sent: from here on, it is live
+RECENT = 500  # items of a topic the hub keeps for sockets that come back with ?after=ID
 CLOSE_BEHIND = 4000  # fell too far behind, or the server is going away: catch up, reconnect
 CLOSE_CREDENTIALS = 4401  # the token was revoked or the session ended: do not come back with it
 PUBLISH_QUEUE = 10_000  # items waiting for Redis; beyond that they are dropped and resynced
@@ -54,7 +62,10 @@ def daphne_protocol(send):
     """The connection behind a consumer's `send` when daphne serves it (None otherwise).
 
     Daphne speaks websocket through Autobahn, whose connections can send a message framed once
-    for many of them (prepareMessage / sendPreparedMessage: its broadcast API)."""
+    for many of them (prepareMessage / sendPreparedMessage: its broadcast API). Channels'
+    session middleware wraps the `send` of a cookie socket, keeping daphne's as `real_send`."""
+    while hasattr(getattr(send, "__self__", None), "real_send"):
+        send = send.__self__.real_send
     protocol = getattr(send, "args", (None,))[0]
     return protocol if hasattr(protocol, "sendPreparedMessage") else None
 
@@ -69,6 +80,12 @@ def backlog(protocol) -> int:
         return 0
     data = getattr(transport, "dataBuffer", b"")
     return len(data) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
+def plain_tcp(transport) -> bool:
+    """A Twisted TCP connection without TLS (daphne behind Heroku's router, or on your own
+    machine), whose socket can take bytes directly."""
+    return hasattr(transport, "writeSomeData") and not getattr(transport, "TLS", False)
 
 
 class Listener:
@@ -86,12 +103,24 @@ class Listener:
         if self.closed or self.protocol.state != self.protocol.STATE_OPEN:
             return
         try:
-            if backlog(self.protocol) > settings.LIVE_SOCKET_BUFFER:
-                logger.info("Closing a socket %s bytes behind", backlog(self.protocol))
+            pending = backlog(self.protocol)
+            if pending > settings.LIVE_SOCKET_BUFFER:
+                logger.info("Closing a socket %s bytes behind", pending)
                 self.closed = True
                 self.protocol.sendClose(code=CLOSE_BEHIND)
                 return
-            self.protocol.sendPreparedMessage(prepared)
+            transport = self.protocol.transport
+            if pending or self.protocol.send_queue or not plain_tcp(transport):
+                self.protocol.sendPreparedMessage(prepared)  # queue behind what is waiting
+                return
+            # Nothing waiting: one send() now. Twisted's own write would register the socket
+            # for writing and send on the next turn of the loop: two epoll changes per frame.
+            data = prepared.payloadHybi
+            sent = transport.writeSomeData(data)
+            if isinstance(sent, Exception):
+                self.closed = True  # the connection is gone; daphne will say disconnect
+            elif sent < len(data):
+                transport.write(data[sent:])  # the kernel's buffer is full: Twisted keeps the rest
         except Exception:  # the connection went away meanwhile; daphne will say disconnect
             self.closed = True
 
@@ -112,6 +141,31 @@ class Listener:
                 return
 
 
+class Memory:
+    """The recent items of one topic that a hub heard since it began to remember it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.items: deque[tuple[int, str]] = deque()
+        self.dropped = 0  # the newest id no longer kept
+        # The newest id in the database once the hub listened: it has heard every newer one.
+        self.newest_in_db: asyncio.Future = loop.create_future()
+
+    def add(self, frame: str) -> None:
+        try:
+            item_id = json.loads(frame)["id"]
+        except (ValueError, KeyError, TypeError):
+            return
+        self.items.append((item_id, frame))
+        if len(self.items) > RECENT:
+            self.dropped = max(self.dropped, self.items.popleft()[0])
+
+    def after(self, after: int) -> list[str] | None:
+        """The frames of the items after `after`, oldest first; None if some may be missing."""
+        if after < max(self.newest_in_db.result(), self.dropped):
+            return None
+        return [frame for item_id, frame in self.items if item_id > after]
+
+
 class Hub:
     """The sockets of this process, by topic, and the one Redis subscription that feeds them."""
 
@@ -122,6 +176,8 @@ class Hub:
         self.subscriber: asyncio.Task | None = None
         self.subscribed = asyncio.Event()
         self.interrupted = False
+        # What the hub heard of the topics that sockets coming back asked to replay.
+        self.memory: dict[str, Memory] = {}
 
     async def ready(self) -> None:
         """Wait until this process hears Redis, so that a socket accepted now misses nothing
@@ -150,13 +206,58 @@ class Hub:
             members.pop(listener, None)
             if not members:
                 self.topics.pop(topic, None)
+                self.forget(topic)
+
+    def forget(self, topic: str | None = None) -> None:
+        """Stop remembering `topic` (every topic: None), e.g. after a gap in what the hub heard."""
+        if topic is None:
+            self.memory.clear()
+        else:
+            self.memory.pop(topic, None)
+
+    async def remembered(self, topic: str, newest_id) -> Memory | None:
+        """What the hub heard of `topic`, remembering it from now on if it did not yet; None
+        when the database cannot say where that begins."""
+        memory = self.memory.get(topic)
+        if memory is None:
+            from channels.db import database_sync_to_async
+
+            memory = self.memory[topic] = Memory(self.loop)
+            try:  # read after the memory began: every newer item is in it
+                memory.newest_in_db.set_result(await database_sync_to_async(newest_id)())
+            except Exception as exc:  # the database is down: no replay; ask again next time
+                logger.warning("Live delivery: no newest id for %s (%s)", topic, exc)
+                memory.newest_in_db.set_result(None)
+                self.memory.pop(topic, None)
+        await asyncio.shield(memory.newest_in_db)
+        if memory.newest_in_db.result() is None or self.memory.get(topic) is not memory:
+            return None  # no floor, or forgotten meanwhile (a resync)
+        return memory
+
+    async def replay(self, listener: Listener, topic: str, after: int, newest_id) -> bool:
+        """Join `listener` and send it the items of `topic` after `after`, then LIVE; False
+        (not joined) when the hub cannot be sure it has them all."""
+        memory = await self.remembered(topic, newest_id)
+        missed = memory.after(after) if memory is not None else None
+        if missed is None:
+            return False
+        self.join(listener)  # no await since the copy above: nothing new can slip between
+        for frame in [*missed, LIVE]:
+            if listener.protocol is not None:
+                listener.write_prepared(PreparedMessage(frame.encode(), False, False, True))
+            else:
+                await listener.write(frame)
+        return True
 
     async def deliver(self, topic: str, frame: str) -> None:
         """Write one frame (already encoded) to every local socket of `topic`."""
         if topic == "resync":
             targets, frame = list(self.listeners), RESYNC
+            self.forget()  # something may have been missed: remember afresh
         else:
             targets = list(self.topics.get(topic, ()))
+            if topic in self.memory:
+                self.memory[topic].add(frame)
         if topic.startswith("end."):
             for listener in targets:
                 await listener.close(CLOSE_CREDENTIALS)
@@ -187,6 +288,7 @@ class Hub:
                 await asyncio.wait_for(pubsub.subscribe(channel), SILENCE)
                 self.subscribed.set()
                 if self.interrupted:
+                    self.forget()
                     logger.warning("Live delivery: Redis is back; the sockets resync")
                     self.interrupted = False
                     await self.deliver("resync", RESYNC)
@@ -347,6 +449,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """What this socket listens to; [] refuses it."""
         raise NotImplementedError
 
+    # A function of no arguments giving the newest id of topics()[0]'s items in the database
+    # (0: none yet) lets sockets that come back with ?after=ID be replayed what they missed;
+    # None: such a socket is sent a resync, and catches up through the API.
+    newest_id = None
+
+    def after(self) -> int | None:
+        """The ?after=ID this socket came with (-1: not a whole number), or None."""
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after")
+        if not values:
+            return None
+        return int(values[0]) if values[0].isdigit() and len(values[0]) < 19 else -1
+
     async def connect(self):
         # Client → server: accept, then join the hub (or refuse the socket).
         topics = self.topics()
@@ -361,7 +475,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.scope.get("credential"):
             topics.append(self.scope["credential"])
         self.listener = Listener(self.base_send, topics)
-        hub().join(self.listener)
+        after = self.after()
+        if after is None:
+            hub().join(self.listener)
+        elif self.newest_id is None or not await hub().replay(
+            self.listener, topics[0], after, self.newest_id
+        ):
+            hub().join(self.listener)
+            await self.send(RESYNC)  # catch up through the API
 
     async def receive(self, text_data=None, bytes_data=None):
         # Client → server: these sockets only speak; whatever a client sends is ignored.

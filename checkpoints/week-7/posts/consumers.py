@@ -1,3 +1,6 @@
+from django.db.models import Max
+
+from posts.models import Post
 from posts.services import FEED_GROUP
 from retrosocial.live import LiveConsumer
 
@@ -7,3 +10,6 @@ class FeedConsumer(LiveConsumer):
 
     def topics(self):
         return [FEED_GROUP]
+
+    def newest_id(self):
+        return Post.objects.aggregate(newest=Max("id"))["newest"] or 0

@@ -55,9 +55,9 @@ async def open_rate(ws_url: str, count: int, origin: str | None, headers: dict |
 
 
 class StormClient:
-    """Minimal protocol client for the storm: reconnect with backoff and full jitter, catch up
-    through the API after every connect, done once it holds `target`. The cut comes only when
-    every client is connected and has made its first catch-up."""
+    """Minimal protocol client for the storm: reconnect with backoff and full jitter to
+    ?after=ID, catch up through the API when told to resync, done once it holds `target`.
+    The cut comes only when every client is connected and current (live, or caught up)."""
 
     def __init__(self, ws_url: str, origin: str, http: httpx.AsyncClient, target: list[int]):
         self.ws_url, self.origin, self.http, self.target = ws_url, origin, http, target
@@ -66,6 +66,7 @@ class StormClient:
         self.reconnected_at: float | None = None
         self.caught_up_at: float | None = None
         self.connects = 0
+        self.api_catch_ups = 0
         self.errors = 0
         self.last_error = ""
 
@@ -86,18 +87,23 @@ class StormClient:
         attempt = 0
         while True:
             try:
-                async with connect(f"{self.ws_url}/ws/feed", origin=self.origin,
-                                   compression=None, open_timeout=30, ping_interval=None) as ws:
+                # Coming back, it says what it has: the server replays what came after, then
+                # {"type": "live"}, or says resync, and then the client asks the API.
+                async with connect(f"{self.ws_url}/ws/feed?after={self.highest}",
+                                   origin=self.origin, compression=None, open_timeout=30,
+                                   ping_interval=None) as ws:
                     self.connects += 1
                     if self.connects > 1 and self.reconnected_at is None:
                         self.reconnected_at = time.monotonic()
                     attempt = 0
-                    await self.catch_up()
-                    self.connected.set()  # connected and current: ready for the cut
                     async for frame in ws:
                         item = json.loads(frame)
-                        if "type" in item:
+                        if item.get("type") == "live":
+                            self.connected.set()  # connected and current: ready for the cut
+                        elif "type" in item:
+                            self.api_catch_ups += 1
                             await self.catch_up()
+                            self.connected.set()
                         elif "id" in item:
                             self.see(item["id"])
             except (ConnectionClosed, OSError, TimeoutError, httpx.HTTPError, InvalidHandshake,
@@ -152,6 +158,7 @@ async def storm(database, redis: RedisServer, count: int, cap: float) -> dict:
                 "caught_up": len(done), "all_back_s": max(back) if len(back) == count else None,
                 "all_caught_up_s": max(done) if len(done) == count else None,
                 "median_caught_up_s": sorted(done)[len(done) // 2] if done else None,
+                "api_catch_ups": sum(c.api_catch_ups for c in clients),
                 "stragglers": Counter(
                     c.last_error or "no error" for c in clients if not c.caught_up_at
                 ).most_common(3),
@@ -222,13 +229,16 @@ async def main_async(args) -> int:
                      "first error"], rows))
     print(f"\nReconnect storm: {s['clients']} clients on one daphne, daphne killed (-9) and "
           f"started again at once; each client reconnects with exponential backoff and full "
-          f"jitter (0.5 s base, 10 s cap) and catches up through `GET /api/posts?after=ID`; "
-          f"'caught up' = holds a post made right after the restart.\n")
+          f"jitter (0.5 s base, 10 s cap) to `/ws/feed?after=ID`, where ID is the last post it "
+          f"holds: the server sends what came after (then `live`), or `resync`, and then the "
+          f"client asks `GET /api/posts?after=ID`; 'caught up' = holds a post made right after "
+          f"the restart.\n")
     print(table(
         ["clients", "daphne back (s)", "clients back", "all back (s)", "caught up",
-         "median caught up (s)", "all caught up (s)"],
+         "median caught up (s)", "all caught up (s)", "API catch-ups"],
         [[s["clients"], fmt(s["restart_s"], 1), s["back"], fmt(s["all_back_s"], 1),
-          s["caught_up"], fmt(s["median_caught_up_s"], 1), fmt(s["all_caught_up_s"], 1)]],
+          s["caught_up"], fmt(s["median_caught_up_s"], 1), fmt(s["all_caught_up_s"], 1),
+          s["api_catch_ups"]]],
     ))
     if s["stragglers"]:
         print(f"\nNot caught up after {args.cap:g} s, by their last error: "

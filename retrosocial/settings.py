@@ -147,10 +147,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI each request runs in a thread of its own, so connections are not kept from one
-    # request to the next: a pool (psycopg's) lends each request one that is already open.
+    # request to the next: a pool (psycopg's) lends each request one that is already open. A
+    # request waits at most 3 s for one (then: the database is unreachable, a 503).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", 10)),
+        "timeout": 3,
     }
 
 # REDIS_URL, e.g. redis://127.0.0.1:6379/0 or Heroku's rediss://…; in-memory when unset.

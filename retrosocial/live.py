@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 RESYNC = json.dumps({"type": "resync"})
 LIVE = json.dumps({"type": "live"})  # what you missed was sent: from here on, it is live
+CHUNK = 100  # sockets written to before the loop may run other work (a request waiting on it)
 RECENT = 500  # items of a topic the hub keeps for sockets that come back with ?after=ID
 CLOSE_BEHIND = 4000  # fell too far behind, or the server is going away: catch up, reconnect
 CLOSE_CREDENTIALS = 4401  # the token was revoked or the session ended: do not come back with it
@@ -176,6 +177,7 @@ class Hub:
         self.subscriber: asyncio.Task | None = None
         self.subscribed = asyncio.Event()
         self.interrupted = False
+        self.delivering = asyncio.Lock()  # one frame at a time: every socket keeps the order
         # What the hub heard of the topics that sockets coming back asked to replay.
         self.memory: dict[str, Memory] = {}
 
@@ -250,25 +252,29 @@ class Hub:
         return True
 
     async def deliver(self, topic: str, frame: str) -> None:
-        """Write one frame (already encoded) to every local socket of `topic`."""
-        if topic == "resync":
-            targets, frame = list(self.listeners), RESYNC
-            self.forget()  # something may have been missed: remember afresh
-        else:
-            targets = list(self.topics.get(topic, ()))
-            if topic in self.memory:
-                self.memory[topic].add(frame)
-        if topic.startswith("end."):
-            for listener in targets:
-                await listener.close(CLOSE_CREDENTIALS)
-            return
-        # Framed once, the same bytes for every connection.
-        prepared = PreparedMessage(frame.encode(), False, False, True)
-        for listener in targets:
-            if listener.protocol is not None:
-                listener.write_prepared(prepared)
+        """Write one frame (already encoded) to every local socket of `topic`, one frame at a
+        time in the order they come, letting the loop run other work every CHUNK sockets."""
+        async with self.delivering:
+            if topic == "resync":
+                targets, frame = list(self.listeners), RESYNC
+                self.forget()  # something may have been missed: remember afresh
             else:
-                await listener.write(frame)
+                targets = list(self.topics.get(topic, ()))
+                if topic in self.memory:
+                    self.memory[topic].add(frame)
+            if topic.startswith("end."):
+                for listener in targets:
+                    await listener.close(CLOSE_CREDENTIALS)
+                return
+            # Framed once, the same bytes for every connection.
+            prepared = PreparedMessage(frame.encode(), False, False, True)
+            for index, listener in enumerate(targets):
+                if index and not index % CHUNK:
+                    await asyncio.sleep(0)  # a request waiting on the loop goes on meanwhile
+                if listener.protocol is not None:
+                    listener.write_prepared(prepared)
+                else:
+                    await listener.write(frame)
 
     def deliver_soon(self, topic: str, frame: str) -> None:
         """`deliver` from any thread."""

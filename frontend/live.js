@@ -2,9 +2,11 @@
 // subprotocols "retrosocial.token" and the key, since a page cannot set headers on a
 // websocket. Items are JSON objects with an id; frames with a "type" are for the client
 // ({"type": "resync"}: fetch what you may have missed). Each item reaches onItem once,
-// whether the socket or a catch-up brought it. The page catches up through the API after every
-// (re)connect, on every resync frame and when an id jumps (a gap), and reconnects with
-// exponential backoff and full jitter; close code 4401 (the token was revoked) ends it.
+// whether the socket or a catch-up brought it. The socket says what the page has (?after=ID):
+// the server sends what came after, then {"type": "live"}, or a resync. The page catches up
+// through the API on every resync frame, when an id jumps (a gap), and if the server says
+// neither within 3 s of a (re)connect; it reconnects with exponential backoff and full
+// jitter; close code 4401 (the token was revoked) ends it.
 export const TOKEN_PROTOCOL = "retrosocial.token";
 const CREDENTIALS_ENDED = 4401;
 
@@ -29,6 +31,7 @@ export function connectLive(url, { token, after, onItem, fetchAfter, onState, on
   let stopped = false;
   let socket = null;
   let timer = null;
+  let unanswered = null; // catches up if the server answers ?after= with neither frame
 
   function handle(item) {
     if (!item || typeof item.id !== "number" || seen.has(item.id)) return;
@@ -65,11 +68,13 @@ export function connectLive(url, { token, after, onItem, fetchAfter, onState, on
 
   function open() {
     if (stopped) return;
-    socket = new WebSocket(url, [TOKEN_PROTOCOL, token]);
+    const comingBack = new URL(url);
+    comingBack.searchParams.set("after", confirmed);
+    socket = new WebSocket(comingBack.href, [TOKEN_PROTOCOL, token]);
     socket.addEventListener("open", function () {
       attempt = 0;
       onState("open", 0);
-      catchUp(); // what was sent while this page was not connected
+      unanswered = setTimeout(catchUp, 3000);
     });
     socket.addEventListener("message", function (event) {
       let data;
@@ -78,8 +83,14 @@ export function connectLive(url, { token, after, onItem, fetchAfter, onState, on
       } catch (error) {
         return; // not a frame of this protocol
       }
+      if (data.type === "resync" || data.type === "live") clearTimeout(unanswered);
       if (data.type === "resync") {
         catchUp();
+        return;
+      }
+      if (data.type === "live") {
+        // Everything after the id the socket came with was sent: the page is current.
+        if (!running) confirmed = Math.max(confirmed, top);
         return;
       }
       if (data.type || typeof data.id !== "number") return; // a control frame for later
@@ -89,6 +100,7 @@ export function connectLive(url, { token, after, onItem, fetchAfter, onState, on
       if (gap) catchUp();
     });
     socket.addEventListener("close", function (event) {
+      clearTimeout(unanswered);
       if (stopped) return;
       if (event.code === CREDENTIALS_ENDED) {
         stopped = true;
@@ -113,6 +125,7 @@ export function connectLive(url, { token, after, onItem, fetchAfter, onState, on
     close() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(unanswered);
       if (socket) socket.close(1000);
     },
   };

@@ -12,9 +12,11 @@ window.Retro = (function () {
   // Follow `path` by the live protocol (retrosocial/live.py): items are JSON objects
   // with an id; frames with a "type" are for the client ({"type": "resync"}: fetch what you
   // may have missed). Each item goes to onItem(item) once, whether the socket or a catch-up
-  // brought it. fetchAfter(id) returns (a promise of) the items after that id, oldest first;
-  // it runs after every (re)connect, on every resync frame, and when an item's id jumps
-  // (a gap). `after` is the highest id the page shows already.
+  // brought it. The socket says what the page has (?after=ID): the server sends what came
+  // after it, then {"type": "live"}, or a resync. fetchAfter(id) returns (a promise of) the
+  // items after that id, oldest first; it runs on every resync frame, when an item's id jumps
+  // (a gap), and if the server says neither within 3 s of a (re)connect. `after` is the
+  // highest id the page shows already.
   function connectLive(path, { onItem, fetchAfter, after, statusEl }) {
     const seen = new Set();
     let confirmed = after || 0; // every item up to this id has been handled
@@ -22,6 +24,7 @@ window.Retro = (function () {
     let attempt = 0;
     let running = false;
     let again = false;
+    let unanswered = null; // catches up if the server answers ?after= with neither frame
 
     function show(text) {
       if (!statusEl) return;
@@ -61,12 +64,12 @@ window.Retro = (function () {
     }
 
     function open() {
-      const socket = new WebSocket(socketUrl(path));
+      const socket = new WebSocket(socketUrl(path) + "?after=" + confirmed);
       socket.addEventListener("open", function () {
         attempt = 0;
         document.documentElement.dataset.socket = "open";
         show("");
-        catchUp(); // what was sent while this page was not connected
+        unanswered = setTimeout(catchUp, 3000);
       });
       socket.addEventListener("message", function (event) {
         let data;
@@ -75,8 +78,14 @@ window.Retro = (function () {
         } catch (error) {
           return; // not a frame of this protocol
         }
+        if (data.type === "resync" || data.type === "live") clearTimeout(unanswered);
         if (data.type === "resync") {
           catchUp();
+          return;
+        }
+        if (data.type === "live") {
+          // Everything after the id the socket came with was sent: the page is current.
+          if (!running) confirmed = Math.max(confirmed, top);
           return;
         }
         if (data.type || typeof data.id !== "number") return; // a control frame for later
@@ -86,6 +95,7 @@ window.Retro = (function () {
         if (gap) catchUp();
       });
       socket.addEventListener("close", function (event) {
+        clearTimeout(unanswered);
         document.documentElement.dataset.socket = "closed";
         if (event.code === 4401) {
           show("You were logged out. Reload the page to follow it again.");

@@ -37,6 +37,7 @@ from tests.services import POSTGRES_TEST_URL, postgres_reachable  # noqa: E402
 __all__ = [
     "PASSWORD", "LiveDatabase", "LiveServer", "free_port", "unique", "RedisServer",
     "bench_database", "site", "ceiling", "api_account", "rss_kib", "pct", "table", "Failure",
+    "CpuUse",
 ]
 
 BASELINE_APP = "bench.baseline.asgi:application"
@@ -194,6 +195,40 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+class CpuUse:
+    """CPU used while a block runs: the machine's busy share of all its cores (from /proc/stat)
+    and each given process's user + system time as a share of one core (from /proc/PID/stat)."""
+
+    def __init__(self, pids: list[int]):
+        self.pids = pids
+
+    @staticmethod
+    def _machine() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    def _process(self, pid: int) -> float:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> CpuUse:
+        self.started = time.monotonic()
+        self.machine_before = self._machine()
+        self.before = [self._process(pid) for pid in self.pids]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        seconds = time.monotonic() - self.started
+        busy, total = (a - b for a, b in zip(self._machine(), self.machine_before, strict=True))
+        self.machine_busy = 100 * busy / total if total else 0.0
+        self.processes = [100 * (self._process(pid) - before) / seconds if seconds else 0.0
+                          for pid, before in zip(self.pids, self.before, strict=True)]
 
 
 def pct(values: list[float], q: float) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench._harness import Failure, pct
+from bench._harness import CpuUse, Failure, pct
 
 POSTER = Path(__file__).resolve().parent / "_poster.py"
 
@@ -249,15 +249,20 @@ def measure(sent: list[dict], listeners: Listeners, sockets_wanted: int) -> dict
 async def fan(ws_urls: list[str], origins: list[str | None], size: int, post_url: str,
               tokens: list[str], posts: int, rate: float, label: str,
               publish: tuple[str, str] | None = None, idle: float = 15.0,
-              cap: float = 180.0) -> dict:
-    """Open size sockets over ws_urls, make the posts through post_url, measure."""
+              cap: float = 180.0, server_pids: list[int] | None = None) -> dict:
+    """Open size sockets over ws_urls, make the posts through post_url, measure (with the CPU
+    used meanwhile: the machine's, this load generator's and the servers')."""
     listeners = await Listeners().open(ws_urls, size, origins)
     try:
         await asyncio.sleep(1.0)  # let the last subscriptions land
-        sent = await post(post_url, tokens, posts, rate, label, publish)
-        await listeners.wait_for(size * posts, idle=idle, cap=cap)
+        with CpuUse([os.getpid(), *(server_pids or [])]) as cpu:
+            sent = await post(post_url, tokens, posts, rate, label, publish)
+            await listeners.wait_for(size * posts, idle=idle, cap=cap)
     finally:
         await listeners.close()
     result = measure(sent, listeners, size)
     result["first_failure"] = listeners.failures[0] if listeners.failures else ""
+    result["machine_busy"] = cpu.machine_busy
+    result["generator_cpu"], *servers = cpu.processes
+    result["server_cpu"] = servers
     return result

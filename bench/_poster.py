@@ -21,7 +21,9 @@ import httpx
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="the site's base URL")
+    parser.add_argument("--url", required=True,
+                        help="the site's base URL; several, comma-separated, take turns (as a "
+                             "router spreads requests over processes)")
     parser.add_argument("--tokens", required=True, help="API tokens, comma-separated")
     parser.add_argument("--posts", type=int, default=50)
     parser.add_argument("--rate", type=float, default=20.0, help="posts a second (0: no pause)")
@@ -36,14 +38,16 @@ async def main() -> int:
 
         publisher = redis.Redis.from_url(args.publish[0])
     limits = httpx.Limits(max_connections=len(tokens) + 50)
-    async with httpx.AsyncClient(base_url=args.url, timeout=60, limits=limits) as http:
+    urls = [url.rstrip("/") for url in args.url.split(",")]
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
 
         async def one(n: int, token: str) -> None:
             text = f"{args.label} {n}"
             t0 = time.monotonic()
             try:
                 response = await http.post(
-                    "/api/posts", json={"text": text}, headers={"Authorization": f"Token {token}"}
+                    f"{urls[n % len(urls)]}/api/posts", json={"text": text},
+                    headers={"Authorization": f"Token {token}"},
                 )
                 status = response.status_code
             except httpx.HTTPError as exc:

@@ -1,11 +1,11 @@
 """
 Scale-out: the same live-feed load on two daphne processes sharing one Redis (the sockets split
-between them, every post made through the first one's API) against one process; the ratio of
-deliveries a second. The posts come faster than one process can fan them out (40 a second to
-1,000 sockets: 40,000 frames a second offered), so each figure is what that setup carries, not
-what was offered. Both runs on the same machine (2 cores here, shared with the load generator,
-Redis and PostgreSQL), so the ratio says how much a second process adds on these cores, not on
-two machines.
+between them, the posts made through their APIs in turn, as a router spreads requests over
+dynos) against one process; the ratio of deliveries a second. The posts come faster than one
+process can take and fan them out (40 a second to 1,000 sockets: 40,000 frames a second
+offered), so each figure is what that setup carries, not what was offered. Both runs on the
+same machine (2 cores here, shared with the load generator, Redis and PostgreSQL), so the ratio
+says how much a second process adds on these cores, not on two machines.
 
 Own redis-server, own PostgreSQL database, production settings, the site as it is in this
 tree. Exit status 0 only if both runs lost and duplicated nothing.
@@ -55,7 +55,9 @@ async def main_async(args) -> int:
                 _, token = api_account(servers[0].url, "scale")
                 results[processes] = await _load.fan(
                     [s.ws_url for s in servers], [s.url for s in servers], args.sockets,
-                    servers[0].url, [token], args.posts, args.rate, f"scale-{processes}",
+                    ",".join(s.url for s in servers), [token], args.posts, args.rate,
+                    f"scale-{processes}",
+                    server_pids=[s.process.pid for s in servers],
                 )
             finally:
                 for server in servers:
@@ -66,17 +68,24 @@ async def main_async(args) -> int:
 
     print("### Scale-out: two daphne processes sharing Redis\n")
     print(f"{args.sockets} /ws/feed sockets (split evenly over the processes), {args.posts} posts "
-          f"through the first process's API at {args.rate:g}/s; own redis-server, {db_word}; "
+          f"through the processes' APIs in turn at {args.rate:g}/s; own redis-server, {db_word}; "
           f"load generator: one asyncio process for the sockets and one for the poster; "
           f"{machine()}.\n")
     rows = []
     for processes, r in results.items():
         rows.append([processes, r["sockets"], fmt(r["per_s"]), fmt(r["p50"]), fmt(r["p99"]),
-                     r["lost"], r["duplicates"], r["post_errors"], r["first_failure"]])
+                     r["lost"], r["duplicates"], r["post_errors"],
+                     " + ".join(f"{cpu:.0f}%" for cpu in r["server_cpu"]),
+                     f"{r['generator_cpu']:.0f}%", f"{r['machine_busy']:.0f}%",
+                     r["first_failure"]])
     print(table(["processes", "sockets open", "deliveries/s", "p50 ms", "p99 ms", "lost", "dup",
-                 "POSTs failed", "first socket error"], rows))
+                 "POSTs failed", "daphne CPU (of a core)", "load generator CPU",
+                 "machine busy (all cores)", "first socket error"], rows))
     one, two = results[1]["per_s"], results[2]["per_s"]
     print(f"\nTwo processes / one: {two / one:.2f}×" if one else "\nOne process delivered nothing")
+    print("\nA daphne process runs Python on one core at a time (the GIL): one process can use at "
+          "most 100%. When the machine is busy on all its cores in the two-process run, the "
+          "second process had no core of its own to add.")
     lost = any(r["lost"] or r["duplicates"] or r["post_errors"] for r in results.values())
     return 1 if lost else 0
 

@@ -148,7 +148,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI each request runs in a thread of its own, so connections are not kept from one
     # request to the next: a pool (psycopg's) lends each request one that is already open. A
-    # request waits at most 3 s for one (then: the database is unreachable, a 503).
+    # request waits at most 3 s for one (then the database counts as down: the API says 503).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", 10)),

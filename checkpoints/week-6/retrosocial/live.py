@@ -17,7 +17,7 @@ same frame to each local socket: no channel-layer message, queue or dispatch per
 - A client that comes back says what it has: /ws/feed?after=ID. The hub remembers the recent
   items of the topics that were asked for, so it sends what came after ID itself, then
   `{"type": "live"}`; when it cannot be sure it has them all, it sends `{"type": "resync"}`
-  instead. A thousand pages back from a restart then cost no API request at all.
+  instead. A thousand feed pages back from a restart then cost no API request at all.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ class TestComingBack:
         assert comes_back(server, str(new[0]["id"]), 3) == [*new[1:], LIVE]
         assert comes_back(server, str(new[-1]["id"]), 1) == [LIVE]
         assert comes_back(server, str(old[0]), 1) == [RESYNC]  # before the memory began
-        assert comes_back(server, "seven", 1) == [RESYNC]
+        for bad in ("seven", "-1", "%C2%B2", "9" * 30):  # "²" is a digit to Python, not an id
+            assert comes_back(server, bad, 1) == [RESYNC]
         # Without ?after= nothing is sent first: the next frame is the next post.
         plain = ada.socket("/ws/feed")
         latest = ada.post("the latest")

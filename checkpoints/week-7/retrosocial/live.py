@@ -465,7 +465,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         values = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("after")
         if not values:
             return None
-        return int(values[0]) if values[0].isdigit() and len(values[0]) < 19 else -1
+        digits = values[0]
+        return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else -1
 
     async def connect(self):
         # Client → server: accept, then join the hub (or refuse the socket).

@@ -222,7 +222,8 @@ async def main_async(args) -> int:
 
     print("### Opening live sockets and the reconnect storm\n")
     print(f"{args.sockets} /ws/feed sockets opened 50 at a time from one asyncio process "
-          f"(websockets); one daphne, production settings, own redis-server, {db_word}; "
+          f"(bench/_load.py's minimal websocket client); one daphne, production settings, "
+          f"own redis-server, {db_word}; "
           f"{machine()}.\n")
     if rows:
         print(table(["server, credentials", "opened", "failed", "seconds", "sockets/s",

@@ -146,7 +146,8 @@ async def main_async(args) -> int:
     print(f"{args.posts} posts through `POST /api/posts` at {args.rate:g}/s per run, to "
           f"{'/'.join(f'{n:,}' for n in sizes)} /ws/feed sockets on one process; own "
           f"redis-server, {db_word}; load generator: the sockets in one asyncio process "
-          f"(websockets), the poster in a second; {machine()}. "
+          f"(a minimal websocket client of its own, bench/_load.py), the poster in a second; "
+          f"{machine()}. "
           f"For (d) the poster PUBLISHes each saved post (the API's JSON) to the ceiling's "
           f"channel; latency is from the start of the POST to each receipt.\n")
     rows = []

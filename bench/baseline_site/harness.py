@@ -46,6 +46,7 @@ class Site:
         extra = {
             "DJANGO_SETTINGS_MODULE": SETTINGS,
             "CHANNEL_LAYER_PREFIX": self.prefix,
+            "CACHE_KEY_PREFIX": self.prefix,
             "STATIC_ROOT": self.static_root,
         }
         env = production_env(self.database.url, self.redis_url, **extra)
@@ -104,6 +105,10 @@ class Site:
                     copy.write_row((author, f"post number {n}", start + timedelta(seconds=n)))
         self.posts = total
         assert Post.objects.count() == total
+        if self.redis_url:  # COPY bypasses post_create: renew the cached first page as it would
+            from retrosocial.cache import renew
+
+            renew("feed")
 
     def queries(self, path: str, limit: float = 0) -> tuple[int, int, float, bool]:
         """One request to `path` in this process: (status, SQL queries, seconds, stopped).

@@ -4,6 +4,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.people import PASSWORD
+from tests.windows import fresh_window
 
 BAD_CREDENTIALS = {
     "code": "wrong_credentials",
@@ -178,6 +179,7 @@ class TestAuthThrottle:
                 "auth": "3/minute", "login": "100/minute", "write": "100/minute"
             },
         }
+        fresh_window()
         body = {"username": "ada", "password": PASSWORD}
         for _ in range(2):
             assert anonymous.post("/api/auth/token", body, format="json").status_code == 200

@@ -2,6 +2,7 @@ import pytest
 
 from messaging.models import MAX_MESSAGE_LENGTH, MESSAGE_TO_SELF_ERROR, Message
 from messaging.services import inbox_group, message_create, message_payload
+from tests.windows import fresh_window
 
 
 @pytest.mark.django_db
@@ -78,6 +79,7 @@ class TestSendMessage:
                 "auth": "100/minute", "login": "100/minute", "write": "1/minute"
             },
         }
+        fresh_window()
         client = api(ada)
         assert client.post("/api/messages/bob", {"text": "1"}, format="json").status_code == 201
         response = client.post("/api/messages/bob", {"text": "2"}, format="json")

@@ -11,6 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from api.views import PASSWORD_RESET_SENT
 from tests.people import PASSWORD
+from tests.windows import fresh_window
 
 RESET = "/api/auth/password-reset"
 NEW_PASSWORD = "a-brand-new-phrase-77"
@@ -159,6 +160,7 @@ class TestPasswordReset:
                 "auth": "2/minute",
             },
         }
+        fresh_window()
         assert anonymous.post(RESET, {"email": "ada@example.com"}).status_code == 202
         assert anonymous.post(RESET, {"email": "ada@example.com"}).status_code == 202
         refused = anonymous.post(RESET, {"email": "ada@example.com"})

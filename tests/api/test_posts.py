@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from posts.models import MAX_POST_LENGTH, PAGE_LIMIT, Post
 from posts.services import FEED_GROUP, post_payload
+from tests.windows import fresh_window
 
 
 def make_posts(user, count):
@@ -75,6 +76,7 @@ class TestCreatePost:
                 "auth": "100/minute", "login": "100/minute", "write": "2/minute"
             },
         }
+        fresh_window()
         client = api(ada)
         for n in range(2):
             assert client.post("/api/posts", {"text": f"{n}"}, format="json").status_code == 201

@@ -7,6 +7,7 @@ import re
 
 from cli.errors import ExitCode
 from tests.live import PASSWORD, free_port, unique
+from tests.windows import fresh_window
 
 
 def test_unreachable_server_is_named(retro_for):
@@ -90,6 +91,7 @@ def test_unknown_user(person, cli_server):
 def test_throttled_says_how_long_to_wait(make_live_server, retro_for):
     strict = make_live_server(API_THROTTLE_AUTH="2/minute")
     retro = retro_for(strict.url)
+    fresh_window()
     for _ in range(2):
         assert retro.login("whoever", "wrong").returncode == ExitCode.AUTH
     run = retro.login("whoever", "wrong")

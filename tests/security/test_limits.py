@@ -7,8 +7,6 @@ trusted proxy saw rather than one the client wrote.
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from django.contrib.auth.models import User
@@ -17,6 +15,7 @@ from messaging.models import Message
 from posts.models import Post
 from tests.live import PASSWORD, Browser, unique
 from tests.security.servers import OwnRedis
+from tests.windows import fresh_window
 
 WRONG = "not-the-password-at-all"
 
@@ -28,6 +27,7 @@ def rates(settings):
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {"auth": auth, "login": login, "write": write},
         }
+        fresh_window()
 
     return set_rates
 
@@ -42,11 +42,6 @@ def api(api):
         return client
 
     return make
-
-
-def wait_for_next_second():
-    """Rates "N/second" count in windows of whole seconds: start a test at a window's start."""
-    time.sleep(1 - time.time() % 1 + 0.01)
 
 
 @pytest.mark.django_db
@@ -131,11 +126,11 @@ class TestLogin:
 
     def test_an_account_is_locked_out_only_until_its_window_ends(self, rates, client, ada):
         rates(login="2/second")
-        wait_for_next_second()
+        fresh_window(period=1, need=1)
         for _ in range(2):
             assert self.login(client, "ada", WRONG).status_code == 200
         assert self.login(client, "ada", PASSWORD).status_code == 429
-        wait_for_next_second()
+        fresh_window(period=1, need=1)
         assert self.login(client, "ada", PASSWORD).status_code == 302
 
     def test_a_right_password_does_not_count_against_the_account(self, rates, client, ada):

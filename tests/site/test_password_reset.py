@@ -18,6 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from retrosocial.mail import from_data
 from tests.live import PASSWORD
 from tests.people import make_user
+from tests.windows import fresh_window
 from users.views import EMAIL_REMOVED, EMAIL_SAVED
 
 NEW_PASSWORD = "a-brand-new-phrase-77"
@@ -210,6 +211,7 @@ class TestPasswordReset:
                 "auth": "3/minute",
             },
         }
+        fresh_window()
         assert client.post("/login", {"username": "ada", "password": "wrong"}).status_code == 200
         assert client.post("/password-reset", {"email": "ada@example.com"}).status_code == 302
         assert client.post("/password-reset", {"email": "ada@example.com"}).status_code == 302

@@ -43,7 +43,7 @@ RESYNC = json.dumps({"type": "resync"})
 LIVE = json.dumps({"type": "live"})  # what you missed was sent: from here on, it is live
 CHUNK = 100  # sockets written to before the loop may run other work (a request waiting on it)
 RECENT = 500  # items of a topic the hub keeps for sockets that come back with ?after=ID
-CLOSE_BEHIND = 4000  # fell too far behind, or the server is going away: catch up, reconnect
+CLOSE_BEHIND = 4000  # the client fell too far behind: catch up, and reconnect
 CLOSE_CREDENTIALS = 4401  # the token was revoked or the session ended: do not come back with it
 PUBLISH_QUEUE = 10_000  # items waiting for Redis; beyond that they are dropped and resynced
 PUBLISH_TIMEOUT = 0.5  # seconds a send to Redis may take before it counts as failed
@@ -240,15 +240,18 @@ class Hub:
         """Join `listener` and send it the items of `topic` after `after`, then LIVE; False
         (not joined) when the hub cannot be sure it has them all."""
         memory = await self.remembered(topic, newest_id)
-        missed = memory.after(after) if memory is not None else None
-        if missed is None:
+        if memory is None:
             return False
-        self.join(listener)  # no await since the copy above: nothing new can slip between
-        for frame in [*missed, LIVE]:
-            if listener.protocol is not None:
-                listener.write_prepared(PreparedMessage(frame.encode(), False, False, True))
-            else:
-                await listener.write(frame)
+        async with self.delivering:  # no new frame between the missed ones and LIVE
+            missed = memory.after(after)
+            if missed is None:
+                return False
+            self.join(listener)
+            for frame in [*missed, LIVE]:
+                if listener.protocol is not None:
+                    listener.write_prepared(PreparedMessage(frame.encode(), False, False, True))
+                else:
+                    await listener.write(frame)
         return True
 
     async def deliver(self, topic: str, frame: str) -> None:

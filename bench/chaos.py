@@ -43,6 +43,7 @@ from bench._harness import (  # noqa: E402
     LiveServer,
     RedisServer,
     api_account,
+    at_a_terminal,
     free_port,
     one_line,
     site,
@@ -162,7 +163,9 @@ class LineClient:
         folder = Path(tempfile.mkdtemp(prefix=f"retro-chaos-{name}-"))
         self.out, self.err = folder / "out.jsonl", folder / "err.log"
         with self.out.open("wb") as out, self.err.open("wb") as err:
-            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=out, stderr=err, preexec_fn=at_a_terminal
+            )
         self.ready = ready
 
     def wait_ready(self, count: int = 1, timeout: float = 60) -> None:

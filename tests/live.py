@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,14 @@ def production_env(database_url: str, redis_url: str = "", **extra: str) -> dict
         env["REDIS_URL"] = redis_url
     env.update(extra)
     return env
+
+
+def at_a_terminal() -> None:
+    """In the child, before it runs: Ctrl-C (SIGINT) does what it does at a terminal. A suite
+    started in the background by a shell without job control (`make test &` in a script)
+    inherits SIGINT ignored, and so would every program it starts: Python then installs no
+    KeyboardInterrupt at all, and `interrupt()` would wait in vain."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class LiveDatabase:

@@ -2,8 +2,10 @@
 The live streams `retro tail` follows: the public feed and the inbox, each a websocket (/ws/feed,
 /ws/inbox) kept open by a thread of its own, following the live protocol of the README ("Live
 delivery"). When the connection drops (or the server closes it with 4000), the thread says so
-and reconnects with exponential backoff and full jitter; after every (re)connect, on every
-`{"type": "resync"}` frame and when an item's id jumps past the next one, it fetches through the
+and reconnects with exponential backoff and full jitter. Every (re)connect says what was shown
+(?after=ID): the server sends what came after, then `{"type": "live"}`, or says resync. On
+every `{"type": "resync"}` frame, when an item's id jumps past the next one, and when the server
+answers ?after= with neither within ANSWER_TIMEOUT (an older server), it fetches through the
 API what it missed (the items after the last id it has shown), so every item comes once. A
 close with 4401 (token revoked, password changed) ends the stream with an error.
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 BACKOFF_FIRST = 0.5  # seconds before the first reconnection attempt
 BACKOFF_MAX = 10.0
 CONNECT_TIMEOUT = 10.0
+ANSWER_TIMEOUT = 3.0  # seconds for the server to answer ?after= with live or resync
 # Daphne pings every 20 s, so a minute of silence means the connection is dead.
 IDLE_TIMEOUT = 60.0
 CLOSE_CREDENTIALS = 4401  # the server ended the socket because its credentials ended
@@ -32,6 +35,10 @@ CLOSE_CREDENTIALS = 4401  # the server ended the socket because its credentials 
 
 class Lost(Exception):
     """The socket was lost (dropped, timed out, or closed by the server): why, in words."""
+
+
+class Quiet(Exception):
+    """Nothing arrived within the wait asked for; the socket stays open."""
 
 
 class LiveSocket:
@@ -45,12 +52,15 @@ class LiveSocket:
     def is_open(self) -> bool:
         return self.ws is not None
 
-    def open(self, headers: list[str]) -> None:
-        """Connect; a refusal or an unreachable server is a CLIError."""
+    def open(self, headers: list[str], after: int) -> None:
+        """Connect, saying that every item up to `after` was shown; a refusal or an unreachable
+        server is a CLIError."""
         import websocket
 
         try:
-            ws = websocket.create_connection(self.url, timeout=CONNECT_TIMEOUT, header=headers)
+            ws = websocket.create_connection(
+                f"{self.url}?after={after}", timeout=CONNECT_TIMEOUT, header=headers
+            )
         except websocket.WebSocketBadStatusException as error:
             raise self._refused(error.status_code) from None
         except (OSError, websocket.WebSocketException) as error:
@@ -61,14 +71,18 @@ class LiveSocket:
         ws.settimeout(IDLE_TIMEOUT)
         self.ws = ws
 
-    def receive(self) -> bytes:
+    def receive(self, wait: float | None = None) -> bytes:
         """The next data frame. Raises Lost when the connection ends (the socket is then
-        closed), and CLIError when the server ended it because the credentials ended."""
+        closed), CLIError when the server ended it because the credentials ended, and, given
+        `wait`, Quiet when nothing came within that many seconds."""
         import websocket
 
         try:
+            self.ws.settimeout(wait or IDLE_TIMEOUT)
             opcode, data = self.ws.recv_data()
         except websocket.WebSocketTimeoutException:
+            if wait:
+                raise Quiet() from None
             self.close()
             raise Lost(f"no word from the server in {IDLE_TIMEOUT:.0f} s") from None
         except (OSError, websocket.WebSocketException) as error:
@@ -187,10 +201,24 @@ class Stream:
         self.thread.start()
 
     def _connect(self) -> None:
-        """Open the socket, then fetch what was posted since the last item shown."""
-        self.socket.open(self.headers())
+        """Open the socket saying what was shown; then take what the server sends first: what
+        came after, up to live, or a resync (which fetches it through the API, as does no
+        answer at all within ANSWER_TIMEOUT)."""
+        import time
+
+        self.socket.open(self.headers(), self.shown.confirmed)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
         try:
-            self._catch_up()
+            while True:
+                try:
+                    data = self.socket.receive(wait=max(0.01, deadline - time.monotonic()))
+                except Quiet:
+                    self._catch_up()
+                    return
+                if self._frame(data) in ("live", "resync"):
+                    return
+        except Lost:
+            return  # closed meanwhile: the thread reconnects
         except BaseException:
             self.close()
             raise
@@ -236,24 +264,29 @@ class Stream:
                 self.close()
                 self._status(f"Catching up failed ({error.message}); reconnecting…")
 
-    def _frame(self, data: bytes) -> None:
-        """One frame: an item to show, a resync to obey, or something to ignore."""
+    def _frame(self, data: bytes) -> str | None:
+        """One frame: an item to show, a resync to obey, live to note, or something to ignore.
+        Returns the control frame's type ("resync", "live"), if it was one."""
         import json
 
         try:
             item = json.loads(data)
         except ValueError:
-            return  # not one of ours; the socket carries JSON objects only
+            return None  # not one of ours; the socket carries JSON objects only
         if not isinstance(item, dict):
-            return
+            return None
         if item.get("type") == "resync":
             self._catch_up()
-            return
+            return "resync"
+        if item.get("type") == "live":  # everything after ?after= was sent
+            self.shown.confirmed = self.shown.last_id
+            return "live"
         if "type" in item or not isinstance(item.get("id"), int):
-            return  # a control frame this version does not know
+            return None  # a control frame this version does not know
         if self.shown.is_gap_before(item["id"]):  # fetch what came before it first
             self._catch_up()
         self._emit(item)
+        return None
 
     def _reconnect(self) -> bool:
         """Try until connected (True) or stopped or refused for good (False). Waits are random

@@ -181,12 +181,13 @@ LIVE_SOCKET_BUFFER = int(os.environ.get("LIVE_SOCKET_BUFFER", 1024 * 1024))
 
 # The cache holds the rate limits' counters and copies of what every visit reads (the feed's
 # first page, the people list: retrosocial/cache.py): in Redis, shared by every process, when
-# REDIS_URL is set, and local memory otherwise. A Redis that does not answer within a second is
-# skipped: the limits let the request through and the pages read the database.
+# REDIS_URL is set, and local memory otherwise. A Redis that does not answer within 0.1 s is
+# skipped, and then left alone for a few seconds: the limits let the request through and the
+# pages read the database.
 if REDIS_URL:
     redis_options = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 1,
+        "socket_connect_timeout": 0.1,
+        "socket_timeout": 0.1,
         # One pool of connections for the whole process, not one per request.
         "pool_class": "retrosocial.cache.SharedConnectionPool",
     }
@@ -194,7 +195,7 @@ if REDIS_URL:
         redis_options["ssl_cert_reqs"] = None
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "retrosocial.cache.GuardedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "retrosocial"),
             "OPTIONS": redis_options,

@@ -8,9 +8,11 @@ database (SQLite, or PostgreSQL with DATABASE_URL) and a real Redis.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import pytest
+import redis
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
@@ -19,7 +21,9 @@ from django.test.utils import CaptureQueriesContext
 
 from posts.models import Post
 from posts.services import POSTS_PER_PAGE, post_create
+from retrosocial import cache as site_cache
 from tests.live import free_port
+from tests.own_redis import own_redis  # noqa: F401  (a fixture)
 from users.services import user_create
 
 PASSWORD = "a-long-pass-phrase"
@@ -33,13 +37,19 @@ def queries_of(client, path: str = "/") -> tuple[int, str]:
     return len(queries.captured_queries), response.content.decode()
 
 
-def redis_cache(url: str) -> dict:
+def redis_cache(url: str, timeout: float = 1) -> dict:
+    """The site's Redis cache (settings.py with REDIS_URL) at `url`, under a prefix of its own;
+    the suite's shared Redis gets a longer timeout than the site's, as it may be busy."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "retrosocial.cache.GuardedRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": f"retro-test-{uuid.uuid4().hex[:8]}",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                "pool_class": "retrosocial.cache.SharedConnectionPool",
+            },
         }
     }
 
@@ -167,3 +177,36 @@ class TestWithRedis:
             assert Post.objects.filter(text="posted while Redis is down").exists()
             assert "posted while Redis is down" in client.get("/").content.decode()
             assert "Cache: feed not renewed, the cache is unreachable" in caplog.text
+
+
+@pytest.mark.django_db
+class TestAFrozenRedis:
+    """A frozen Redis (SIGSTOP: it takes connections and never answers) costs one wait of the
+    site's timeout; then the process leaves it alone for a few seconds, and once it answers
+    again, renews what was written meanwhile."""
+
+    def test_one_wait_then_skipped_then_renewed_when_back(
+        self, client, crowd, own_redis, monkeypatch, caplog, django_capture_on_commit_callbacks  # noqa: F811
+    ):
+        monkeypatch.setattr(site_cache, "SKIP", 0.5)
+        with override_settings(CACHES=redis_cache(own_redis.url, timeout=0.1)):
+            assert "a new post" not in queries_of(client)[1]  # the first page, now kept
+            own_redis.freeze()
+            try:
+                with pytest.raises(redis.TimeoutError):
+                    cache.get("anything")
+                with pytest.raises(site_cache.Skipped):  # not asked at all: no wait
+                    cache.get("anything")
+                with django_capture_on_commit_callbacks(execute=True):
+                    post_create(author=crowd, text="a new post")  # its renewal is skipped
+                assert "a new post" in queries_of(client)[1]  # from the database
+            finally:
+                own_redis.thaw()
+            time.sleep(0.6)
+            # Redis still holds the first page as it was before the post: the first request
+            # that asks it again renews the page before reading it.
+            with caplog.at_level(logging.WARNING, logger="retrosocial.cache"):
+                count, page = queries_of(client)
+            assert "a new post" in page
+            assert "Cache: Redis answers again; renewed feed, people" in caplog.text
+            assert queries_of(client)[0] < count  # and it is kept again

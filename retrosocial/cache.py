@@ -124,9 +124,8 @@ def guarded(operation):
             return operation(self, *args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as error:
             guard.skip_until = time.monotonic() + SKIP
-            if not guard.failed:
-                logger.warning("Cache: Redis does not answer (%s); left alone for %ss", error, SKIP)
             guard.failed = True
+            logger.warning("Cache: Redis does not answer (%s); left alone for %ss", error, SKIP)
             raise
 
     return call

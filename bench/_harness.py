@@ -27,7 +27,7 @@ from tests.live import (  # noqa: E402
     PASSWORD,
     LiveDatabase,
     LiveServer,
-    at_a_terminal,
+    ctrl_c_as_at_a_terminal,
     free_port,
     manage,
     production_env,
@@ -36,7 +36,8 @@ from tests.live import (  # noqa: E402
 from tests.services import POSTGRES_TEST_URL, postgres_reachable  # noqa: E402
 
 __all__ = [
-    "PASSWORD", "LiveDatabase", "LiveServer", "at_a_terminal", "free_port", "unique", "RedisServer",
+    "PASSWORD", "LiveDatabase", "LiveServer", "ctrl_c_as_at_a_terminal", "free_port", "unique",
+    "RedisServer",
     "bench_database", "site", "ceiling", "api_account", "rss_kib", "pct", "table", "Failure",
     "CpuUse",
 ]

@@ -43,7 +43,7 @@ from bench._harness import (  # noqa: E402
     LiveServer,
     RedisServer,
     api_account,
-    at_a_terminal,
+    ctrl_c_as_at_a_terminal,
     free_port,
     one_line,
     site,
@@ -163,9 +163,7 @@ class LineClient:
         folder = Path(tempfile.mkdtemp(prefix=f"retro-chaos-{name}-"))
         self.out, self.err = folder / "out.jsonl", folder / "err.log"
         with self.out.open("wb") as out, self.err.open("wb") as err:
-            self.process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=out, stderr=err, preexec_fn=at_a_terminal
-            )
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
         self.ready = ready
 
     def wait_ready(self, count: int = 1, timeout: float = 60) -> None:
@@ -391,6 +389,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = options(argv)
+    ctrl_c_as_at_a_terminal()  # retro tail is stopped with Ctrl-C
     cases = args.cases
     if not 0 < args.outage <= 120 or args.interval <= 0:
         print("chaos: --outage takes 0 to 120 seconds, --interval more than 0", file=sys.stderr)

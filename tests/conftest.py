@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from tests.live import Browser, LiveDatabase, LiveServer
+from tests.live import Browser, LiveDatabase, LiveServer, ctrl_c_as_at_a_terminal
 
 # ada, bob and eve, the API client, the live hub's listeners; every test starts with empty
 # rate-limit counters and a fast password hasher.
@@ -38,6 +38,10 @@ from tests.services import (
 )
 
 CHROMIUM = os.environ.get("RETRO_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_configure(config):
+    ctrl_c_as_at_a_terminal()  # the tests stop `retro tail` with Ctrl-C, as a person would
 
 
 def require(what: str, available: bool, reason: str) -> None:

@@ -63,12 +63,14 @@ def production_env(database_url: str, redis_url: str = "", **extra: str) -> dict
     return env
 
 
-def at_a_terminal() -> None:
-    """In the child, before it runs: Ctrl-C (SIGINT) does what it does at a terminal. A suite
+def ctrl_c_as_at_a_terminal() -> None:
+    """Ctrl-C (SIGINT) for this process and the programs it starts as at a terminal. A suite
     started in the background by a shell without job control (`make test &` in a script)
-    inherits SIGINT ignored, and so would every program it starts: Python then installs no
-    KeyboardInterrupt at all, and `interrupt()` would wait in vain."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    inherits SIGINT ignored, and so does every program it starts: Python then raises no
+    KeyboardInterrupt at all, and a Ctrl-C sent to `retro tail` is lost. With a handler here,
+    programs started from now on begin with SIGINT at its default (exec resets handlers)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class LiveDatabase:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.live import PASSWORD, ROOT, at_a_terminal
+from tests.live import PASSWORD, ROOT
 
 
 @dataclass
@@ -92,7 +92,6 @@ class Background:
             text=True,
             env=retro.env(),
             cwd=retro.config_dir.parent,
-            preexec_fn=at_a_terminal,
         )
         self.stdout: queue.Queue[str] = queue.Queue()
         self.stderr: queue.Queue[str] = queue.Queue()
